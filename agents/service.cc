@@ -1,0 +1,162 @@
+#include "agents/service.h"
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <sys/reboot.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "agents/nbd/handshake.h"
+#include "agents/nbd/netlink.h"
+#include "agents/swap/swap.h"
+#include "agents/telemetry/sampler.h"
+#include "agents/workload/spike.h"
+
+namespace swapchaos::agents {
+namespace {
+
+constexpr int kHandshakeTimeoutMs = 10000;
+
+// absl codes and gRPC codes share their numbering.
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+}  // namespace
+
+grpc::Status AgentService::Info(grpc::ServerContext*, const agent::InfoRequest*,
+                                agent::InfoReply* reply) {
+  reply->set_role(role_);
+  utsname u;
+  if (uname(&u) == 0) reply->set_kernel_release(u.release);
+  reply->set_cpus(static_cast<uint32_t>(sysconf(_SC_NPROCESSORS_ONLN)));
+  reply->set_mem_total_kib(static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
+                           static_cast<uint64_t>(sysconf(_SC_PAGESIZE)) / 1024);
+  timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  reply->set_uptime_ms(static_cast<uint64_t>(ts.tv_sec) * 1000 +
+                       static_cast<uint64_t>(ts.tv_nsec) / 1000000);
+  if (struct if_nameindex* names = if_nameindex()) {
+    for (struct if_nameindex* n = names; n->if_index != 0; ++n) reply->add_interfaces(n->if_name);
+    if_freenameindex(names);
+  }
+  reply->set_memory_locked(memory_locked_);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapConnectRequest* req,
+                                       agent::SwapStatus* reply) {
+  if (role_ != agent::ROLE_VICTIM) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "only the victim swaps");
+  }
+  if (req->server_port() == 0 || req->server_port() > 65535) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "server_port must be 1..65535");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (swap_.active()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        absl::StrCat("swap is already on ", swap_.device()));
+  }
+  auto fd = nbd::ConnectTcp(req->server_address(), static_cast<uint16_t>(req->server_port()),
+                            kHandshakeTimeoutMs);
+  if (!fd.ok()) return ToGrpc(fd.status());
+  auto exp = nbd::Negotiate(*fd, req->export_name(), kHandshakeTimeoutMs);
+  if (!exp.ok()) {
+    close(*fd);
+    return ToGrpc(exp.status());
+  }
+  nbd::ConnectParams params;
+  params.sock_fd = *fd;
+  params.index = 0;
+  params.size_bytes = exp->size_bytes;
+  params.server_flags = exp->transmission_flags;
+  params.timeout_s = req->request_timeout_s();
+  params.dead_conn_timeout_s = req->dead_conn_timeout_s();
+  auto index = nbd::Connect(params);
+  close(*fd);  // the kernel holds its own reference now
+  if (!index.ok()) return ToGrpc(index.status());
+  std::string device = absl::StrCat("/dev/nbd", *index);
+
+  int dev = open(device.c_str(), O_RDWR | O_CLOEXEC);
+  if (dev < 0) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("open ", device, " failed"));
+  }
+  absl::Status header = swap::WriteSwapHeader(dev, exp->size_bytes);
+  close(dev);
+  if (!header.ok()) return ToGrpc(header);
+  if (absl::Status on = swap::SwapOn(device, req->swap_priority()); !on.ok()) return ToGrpc(on);
+
+  swap_.set_active(true);
+  swap_.set_device(device);
+  swap_.set_export_size_bytes(exp->size_bytes);
+  swap_.set_nbd_index(*index);
+  swap_.set_transmission_flags(exp->transmission_flags);
+  std::printf("swapchaos-agent: swap on %s, %llu bytes from %s:%u\n", device.c_str(),
+              static_cast<unsigned long long>(exp->size_bytes), req->server_address().c_str(),
+              req->server_port());
+  std::fflush(stdout);
+  *reply = swap_;
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::GetSwapStatus(grpc::ServerContext*, const agent::SwapStatusRequest*,
+                                         agent::SwapStatus* reply) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *reply = swap_;
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::TelemetryRequest* req,
+                                     grpc::ServerWriter<agent::Sample>* writer) {
+  if (!(req->rate_hz() > 0 && req->rate_hz() <= 100)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        absl::StrCat("rate_hz must be in (0, 100], got ", req->rate_hz()));
+  }
+  auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(1.0 / req->rate_hz()));
+  telemetry::Sampler sampler;
+  auto next = std::chrono::steady_clock::now();
+  while (!ctx->IsCancelled()) {
+    if (!writer->Write(sampler.Next())) break;
+    next += period;
+    std::this_thread::sleep_until(next);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::Spike(grpc::ServerContext*, const agent::SpikeRequest* req,
+                                 agent::SpikeReply* reply) {
+  auto pid = workload::StartSpike({req->mib(), req->seconds(), req->seed()});
+  if (!pid.ok()) return ToGrpc(pid.status());
+  reply->set_pid(*pid);
+  // Reap it and say how it ended; the console keeps the record.
+  std::thread([pid = *pid] {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    std::printf("swapchaos-agent: spike %d ended: %s %d\n", pid,
+                WIFEXITED(status) ? "exit" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    std::fflush(stdout);
+  }).detach();
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::Shutdown(grpc::ServerContext*, const agent::ShutdownRequest*,
+                                    agent::ShutdownReply*) {
+  // Answer first, then power off. No swapoff: reading every swapped page
+  // back over the network could take minutes and the run is over anyway.
+  std::thread([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    sync();
+    reboot(RB_POWER_OFF);
+  }).detach();
+  return grpc::Status::OK;
+}
+
+}  // namespace swapchaos::agents

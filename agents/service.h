@@ -1,0 +1,38 @@
+#ifndef SWAPCHAOS_AGENTS_SERVICE_H_
+#define SWAPCHAOS_AGENTS_SERVICE_H_
+
+#include <mutex>
+
+#include "swapchaos/agent.grpc.pb.h"
+
+namespace swapchaos::agents {
+
+// The Agent gRPC service: a thin translation from RPCs to the nbd, swap,
+// telemetry and workload libraries. Thread-safe.
+class AgentService final : public agent::Agent::Service {
+ public:
+  AgentService(agent::Role role, bool memory_locked) : role_(role), memory_locked_(memory_locked) {}
+
+  grpc::Status Info(grpc::ServerContext* ctx, const agent::InfoRequest* req,
+                    agent::InfoReply* reply) override;
+  grpc::Status SwapConnect(grpc::ServerContext* ctx, const agent::SwapConnectRequest* req,
+                           agent::SwapStatus* reply) override;
+  grpc::Status GetSwapStatus(grpc::ServerContext* ctx, const agent::SwapStatusRequest* req,
+                             agent::SwapStatus* reply) override;
+  grpc::Status Telemetry(grpc::ServerContext* ctx, const agent::TelemetryRequest* req,
+                         grpc::ServerWriter<agent::Sample>* writer) override;
+  grpc::Status Spike(grpc::ServerContext* ctx, const agent::SpikeRequest* req,
+                     agent::SpikeReply* reply) override;
+  grpc::Status Shutdown(grpc::ServerContext* ctx, const agent::ShutdownRequest* req,
+                        agent::ShutdownReply* reply) override;
+
+ private:
+  const agent::Role role_;
+  const bool memory_locked_;
+  std::mutex mu_;
+  agent::SwapStatus swap_;  // guarded by mu_
+};
+
+}  // namespace swapchaos::agents
+
+#endif  // SWAPCHAOS_AGENTS_SERVICE_H_

@@ -1,0 +1,147 @@
+#include "agents/telemetry/procfs.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+
+namespace swapchaos::agents::telemetry {
+namespace {
+
+// Counters kept from /proc/vmstat; a key ending in '*' is a prefix.
+constexpr std::array<absl::string_view, 12> kVmstatKeys = {
+    "pswpin",         "pswpout",       "pgscan_direct_throttle",  "oom_kill",
+    "pgmajfault",     "pgscan_kswapd", "pgscan_direct",           "pgsteal_kswapd",
+    "pgsteal_direct", "nr_free_pages", "workingset_refault_anon", "allocstall_*"};
+
+constexpr std::array<absl::string_view, 10> kMeminfoKeys = {
+    "MemTotal",   "MemFree",   "MemAvailable", "SwapTotal", "SwapFree",
+    "SwapCached", "AnonPages", "Mlocked",      "Dirty",     "Writeback"};
+
+bool Wanted(absl::string_view key) {
+  for (absl::string_view k : kVmstatKeys) {
+    if (absl::EndsWith(k, "*") ? absl::StartsWith(key, k.substr(0, k.size() - 1)) : key == k) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<absl::string_view> Fields(absl::string_view line) {
+  return absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+}
+
+}  // namespace
+
+void ParseVmstat(absl::string_view text, agent::Sample* out) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    auto f = Fields(line);
+    uint64_t v;
+    if (f.size() == 2 && Wanted(f[0]) && absl::SimpleAtoi(f[1], &v)) {
+      (*out->mutable_vmstat())[std::string(f[0])] = v;
+    }
+  }
+}
+
+void ParseMeminfo(absl::string_view text, agent::Sample* out) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    auto f = Fields(line);
+    if (f.size() < 2 || !absl::ConsumeSuffix(&f[0], ":")) continue;
+    uint64_t v;
+    for (absl::string_view k : kMeminfoKeys) {
+      if (f[0] == k && absl::SimpleAtoi(f[1], &v)) {
+        (*out->mutable_meminfo_kib())[std::string(k)] = v;
+      }
+    }
+  }
+}
+
+absl::Status ParsePsi(absl::string_view text, agent::Sample* out) {
+  int seen = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    auto f = Fields(line);
+    if (f.size() != 5) return absl::InvalidArgumentError(absl::StrCat("bad PSI line: ", line));
+    agent::Psi* psi = f[0] == "some"   ? out->mutable_memory_some()
+                      : f[0] == "full" ? out->mutable_memory_full()
+                                       : nullptr;
+    if (psi == nullptr) continue;
+    double a10, a60, a300;
+    uint64_t total;
+    if (!absl::SimpleAtod(absl::StripPrefix(f[1], "avg10="), &a10) ||
+        !absl::SimpleAtod(absl::StripPrefix(f[2], "avg60="), &a60) ||
+        !absl::SimpleAtod(absl::StripPrefix(f[3], "avg300="), &a300) ||
+        !absl::SimpleAtoi(absl::StripPrefix(f[4], "total="), &total)) {
+      return absl::InvalidArgumentError(absl::StrCat("bad PSI line: ", line));
+    }
+    psi->set_avg10(a10);
+    psi->set_avg60(a60);
+    psi->set_avg300(a300);
+    psi->set_total_us(total);
+    ++seen;
+  }
+  if (seen == 0) return absl::InvalidArgumentError("no PSI lines");
+  return absl::OkStatus();
+}
+
+void ParseSwaps(absl::string_view text, agent::Sample* out) {
+  bool header = true;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    auto f = Fields(line);
+    uint64_t size, used;
+    int prio;
+    if (f.size() != 5 || !absl::SimpleAtoi(f[2], &size) || !absl::SimpleAtoi(f[3], &used) ||
+        !absl::SimpleAtoi(f[4], &prio)) {
+      continue;
+    }
+    agent::SwapDevice* d = out->add_swaps();
+    d->set_filename(std::string(f[0]));
+    d->set_type(std::string(f[1]));
+    d->set_size_kib(size);
+    d->set_used_kib(used);
+    d->set_priority(prio);
+  }
+}
+
+absl::Status ParseInflight(absl::string_view text, agent::Sample* out) {
+  auto f = Fields(absl::StripAsciiWhitespace(text));
+  uint64_t reads, writes;
+  if (f.size() != 2 || !absl::SimpleAtoi(f[0], &reads) || !absl::SimpleAtoi(f[1], &writes)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad inflight: ", text));
+  }
+  out->set_nbd_inflight_reads(reads);
+  out->set_nbd_inflight_writes(writes);
+  return absl::OkStatus();
+}
+
+absl::Status ParseKmsgRecord(absl::string_view record, agent::KernelLogLine* out) {
+  size_t semi = record.find(';');
+  if (semi == absl::string_view::npos) {
+    return absl::InvalidArgumentError("kmsg record without ';'");
+  }
+  std::vector<absl::string_view> prefix = absl::StrSplit(record.substr(0, semi), ',');
+  uint32_t prio;
+  uint64_t seq, usec;
+  if (prefix.size() < 3 || !absl::SimpleAtoi(prefix[0], &prio) ||
+      !absl::SimpleAtoi(prefix[1], &seq) || !absl::SimpleAtoi(prefix[2], &usec)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad kmsg prefix: ", record.substr(0, semi)));
+  }
+  absl::string_view text = record.substr(semi + 1);
+  // Continuation lines (" KEY=value") carry device metadata, not message text.
+  text = text.substr(0, text.find('\n'));
+  out->set_priority(prio & 7);
+  out->set_seq(seq);
+  out->set_timestamp_us(usec);
+  out->set_text(std::string(text));
+  return absl::OkStatus();
+}
+
+}  // namespace swapchaos::agents::telemetry

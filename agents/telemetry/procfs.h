@@ -1,0 +1,30 @@
+#ifndef SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
+#define SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
+
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "swapchaos/agent.pb.h"
+
+// Parsers for the kernel's text interfaces, each filling its part of a
+// telemetry Sample. Pure functions of the text, so they are tested on
+// recorded files as well as on the live host.
+// absl::string_view, not std::: Debian builds abseil without the std alias.
+namespace swapchaos::agents::telemetry {
+
+// /proc/vmstat: the counters the oracles read (see kVmstatKeys in the .cc).
+void ParseVmstat(absl::string_view text, agent::Sample* out);
+// /proc/meminfo, values in KiB.
+void ParseMeminfo(absl::string_view text, agent::Sample* out);
+// /proc/pressure/memory: the "some" and "full" lines.
+absl::Status ParsePsi(absl::string_view text, agent::Sample* out);
+// /proc/swaps, header skipped.
+void ParseSwaps(absl::string_view text, agent::Sample* out);
+// /sys/block/nbdN/inflight: "reads writes".
+absl::Status ParseInflight(absl::string_view text, agent::Sample* out);
+// One /dev/kmsg record: "prio,seq,usec,flags[,...];text\n[ continuation]".
+absl::Status ParseKmsgRecord(absl::string_view record, agent::KernelLogLine* out);
+
+}  // namespace swapchaos::agents::telemetry
+
+#endif  // SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_

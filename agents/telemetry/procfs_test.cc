@@ -1,0 +1,125 @@
+#include "agents/telemetry/procfs.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "agents/telemetry/sampler.h"
+#include "gtest/gtest.h"
+
+namespace swapchaos::agents::telemetry {
+namespace {
+
+// Recorded from real kernels; see testdata/*/.
+std::string Recorded(const std::string& kernel, const std::string& file) {
+  std::ifstream in(std::string(SWAPCHAOS_TESTDATA) + "/" + kernel + "/" + file);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  EXPECT_FALSE(ss.str().empty()) << kernel << "/" << file;
+  return ss.str();
+}
+
+TEST(ProcfsTest, VmstatKeepsTheOracleCounters) {
+  agent::Sample s;
+  ParseVmstat(Recorded("host-6.18", "vmstat"), &s);
+  for (const char* key : {"pswpin", "pswpout", "pgscan_direct_throttle", "oom_kill",
+                          "allocstall_normal", "allocstall_movable"}) {
+    EXPECT_TRUE(s.vmstat().contains(key)) << key;
+  }
+  EXPECT_FALSE(s.vmstat().contains("nr_zone_active_file"));
+  EXPECT_GT(s.vmstat().at("nr_free_pages"), 0u);
+}
+
+TEST(ProcfsTest, MeminfoInKib) {
+  agent::Sample s;
+  ParseMeminfo(Recorded("host-6.18", "meminfo"), &s);
+  ASSERT_TRUE(s.meminfo_kib().contains("MemTotal"));
+  EXPECT_GT(s.meminfo_kib().at("MemTotal"), s.meminfo_kib().at("MemFree"));
+  EXPECT_TRUE(s.meminfo_kib().contains("SwapFree"));
+  EXPECT_EQ(s.meminfo_kib().size(), 10u);
+}
+
+TEST(ProcfsTest, PsiSomeAndFull) {
+  agent::Sample s;
+  ASSERT_TRUE(ParsePsi("some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\n"
+                       "full avg10=0.75 avg60=0.00 avg300=0.00 total=789\n",
+                       &s)
+                  .ok());
+  EXPECT_DOUBLE_EQ(s.memory_some().avg10(), 1.5);
+  EXPECT_EQ(s.memory_some().total_us(), 123456u);
+  EXPECT_DOUBLE_EQ(s.memory_full().avg10(), 0.75);
+  EXPECT_EQ(s.memory_full().total_us(), 789u);
+  agent::Sample recorded;
+  EXPECT_TRUE(ParsePsi(Recorded("host-6.18", "pressure_memory"), &recorded).ok());
+  EXPECT_FALSE(ParsePsi("garbage\n", &recorded).ok());
+  EXPECT_FALSE(ParsePsi("", &recorded).ok());
+}
+
+TEST(ProcfsTest, SwapsSkipsHeader) {
+  agent::Sample s;
+  ParseSwaps(
+      "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+      "/dev/nbd0                               partition\t1048572\t\t5120\t\t-2\n",
+      &s);
+  ASSERT_EQ(s.swaps_size(), 1);
+  EXPECT_EQ(s.swaps(0).filename(), "/dev/nbd0");
+  EXPECT_EQ(s.swaps(0).type(), "partition");
+  EXPECT_EQ(s.swaps(0).size_kib(), 1048572u);
+  EXPECT_EQ(s.swaps(0).used_kib(), 5120u);
+  EXPECT_EQ(s.swaps(0).priority(), -2);
+  agent::Sample none;
+  ParseSwaps(Recorded("host-6.18", "swaps"), &none);
+  EXPECT_EQ(none.swaps_size(), 0);
+}
+
+TEST(ProcfsTest, Inflight) {
+  agent::Sample s;
+  ASSERT_TRUE(ParseInflight("       3        7\n", &s).ok());
+  EXPECT_EQ(s.nbd_inflight_reads(), 3u);
+  EXPECT_EQ(s.nbd_inflight_writes(), 7u);
+  EXPECT_FALSE(ParseInflight("", &s).ok());
+}
+
+TEST(ProcfsTest, KmsgRecordWithContinuation) {
+  agent::KernelLogLine line;
+  ASSERT_TRUE(ParseKmsgRecord("3,1234,56789012,-,caller=T42;Read-error on swap-device "
+                              "(43:0:1234)\n SUBSYSTEM=block\n DEVICE=b43:0\n",
+                              &line)
+                  .ok());
+  EXPECT_EQ(line.priority(), 3u);
+  EXPECT_EQ(line.seq(), 1234u);
+  EXPECT_EQ(line.timestamp_us(), 56789012u);
+  EXPECT_EQ(line.text(), "Read-error on swap-device (43:0:1234)");
+  // Facility bits above the level are dropped.
+  ASSERT_TRUE(ParseKmsgRecord("14,1,2,-;user line\n", &line).ok());
+  EXPECT_EQ(line.priority(), 6u);
+  EXPECT_FALSE(ParseKmsgRecord("no separator", &line).ok());
+}
+
+TEST(SamplerTest, LiveKernelSample) {
+  Sampler sampler;
+  agent::Sample first = sampler.Next();
+  agent::Sample second = sampler.Next();
+  EXPECT_EQ(first.seq(), 0u);
+  EXPECT_EQ(second.seq(), 1u);
+  EXPECT_TRUE(first.vmstat().contains("pswpout"));
+  EXPECT_GT(first.meminfo_kib().at("MemTotal"), 0u);
+  EXPECT_GE(second.uptime_ms(), first.uptime_ms());
+}
+
+TEST(SamplerTest, RecordedTreeAsRoot) {
+  std::string root = testing::TempDir() + "/sampler_root";
+  std::string src = std::string(SWAPCHAOS_TESTDATA) + "/host-6.18/";
+  std::system(("mkdir -p " + root + "/proc/pressure " + root + "/sys/block/nbd0 && cp " + src +
+               "vmstat " + src + "meminfo " + src + "swaps " + root + "/proc/ && cp " + src +
+               "pressure_memory " + root + "/proc/pressure/memory && echo '1 2' > " + root +
+               "/sys/block/nbd0/inflight")
+                  .c_str());
+  Sampler sampler(root, "/nonexistent/kmsg");
+  agent::Sample s = sampler.Next();
+  EXPECT_TRUE(s.vmstat().contains("pgscan_direct_throttle"));
+  EXPECT_EQ(s.nbd_inflight_writes(), 2u);
+  EXPECT_EQ(s.kmsg_size(), 0);
+}
+
+}  // namespace
+}  // namespace swapchaos::agents::telemetry

@@ -1,0 +1,86 @@
+#include "agents/workload/spike.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace swapchaos::agents::workload {
+
+uint64_t PagePattern(uint64_t seed, uint64_t page) {
+  // splitmix64: a fixed, documented mixer, so patterns are the same on every build.
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (page + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+namespace {
+
+[[noreturn]] void RunSpike(const SpikeParams& p) {
+  // Locks are not inherited over fork, but be explicit: this memory must swap.
+  munlockall();
+  if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
+    std::fputs("1000", f);
+    std::fclose(f);
+  }
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t bytes = p.mib << 20;
+  const size_t pages = bytes / page;
+  auto* mem = static_cast<uint64_t*>(
+      mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (mem == MAP_FAILED) {
+    std::fprintf(stderr, "spike: mmap %zu MiB: %s\n", static_cast<size_t>(p.mib),
+                 std::strerror(errno));
+    _exit(1);
+  }
+  const size_t words = page / sizeof(uint64_t);
+  for (size_t i = 0; i < pages; ++i) {
+    mem[i * words] = PagePattern(p.seed, i);
+    mem[i * words + words - 1] = ~PagePattern(p.seed, i);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(p.seconds);
+  uint64_t passes = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (size_t i = 0; i < pages; ++i) {
+      uint64_t want = PagePattern(p.seed, i);
+      uint64_t head = mem[i * words];
+      uint64_t tail = mem[i * words + words - 1];
+      if (head != want || tail != ~want) {
+        std::fprintf(stderr,
+                     "spike: page %zu at %p came back wrong: expected %016llx/%016llx, "
+                     "found %016llx/%016llx\n",
+                     i, static_cast<void*>(&mem[i * words]), static_cast<unsigned long long>(want),
+                     static_cast<unsigned long long>(~want), static_cast<unsigned long long>(head),
+                     static_cast<unsigned long long>(tail));
+        _exit(2);
+      }
+    }
+    ++passes;
+  }
+  std::fprintf(stderr, "spike: %zu MiB intact after %llu passes\n", static_cast<size_t>(p.mib),
+               static_cast<unsigned long long>(passes));
+  _exit(0);
+}
+
+}  // namespace
+
+absl::StatusOr<pid_t> StartSpike(const SpikeParams& params) {
+  if (params.mib == 0 || params.mib > (1u << 20)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spike size must be 1..1048576 MiB, got ", params.mib));
+  }
+  if (params.seconds == 0) return absl::InvalidArgumentError("spike seconds must be > 0");
+  pid_t pid = fork();
+  if (pid < 0) return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid == 0) RunSpike(params);
+  return pid;
+}
+
+}  // namespace swapchaos::agents::workload

@@ -1,0 +1,31 @@
+#ifndef SWAPCHAOS_AGENTS_WORKLOAD_SPIKE_H_
+#define SWAPCHAOS_AGENTS_WORKLOAD_SPIKE_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+
+namespace swapchaos::agents::workload {
+
+struct SpikeParams {
+  uint64_t mib = 0;
+  uint32_t seconds = 0;
+  uint64_t seed = 0;
+};
+
+// Starts a child process that maps `mib` MiB of anonymous memory, writes a
+// per-page pattern derived from (seed, page), then reads every page back in a
+// loop until `seconds` pass, checking each against its pattern. The child is
+// the OOM killer's first choice (oom_score_adj 1000), never the agent. It
+// exits 0 when every page came back intact, 2 on the first wrong page (after
+// printing page, expected and found to stderr).
+absl::StatusOr<pid_t> StartSpike(const SpikeParams& params);
+
+// Checks one page: returns the page's expected first word, for messages.
+uint64_t PagePattern(uint64_t seed, uint64_t page);
+
+}  // namespace swapchaos::agents::workload
+
+#endif  // SWAPCHAOS_AGENTS_WORKLOAD_SPIKE_H_
