@@ -15,7 +15,7 @@ std::string CpioList(const std::string& archive) {
 }
 
 TEST(CpioWriterTest, GnuCpioReadsEveryEntryKind) {
-  std::string path = testing::TempDir() + "/test.cpio";
+  std::string path = test::UniqueTempDir() + "/test.cpio";
   {
     std::ofstream out(path, std::ios::binary);
     CpioWriter w(out);

@@ -54,7 +54,7 @@ TEST(ElfClosureTest, StaticBinaryHasEmptyClosure) {
 }
 
 TEST(ElfClosureTest, NonElfIsRejectedByName) {
-  std::string path = testing::TempDir() + "/not_elf";
+  std::string path = test::UniqueTempDir() + "/not_elf";
   FILE* f = fopen(path.c_str(), "w");
   fputs("#!/bin/sh\n", f);
   fclose(f);

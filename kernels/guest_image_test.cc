@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 class GuestImageTest : public testing::Test {
  protected:
   void SetUp() override {
-    cache_ = testing::TempDir() + "/guest_image_test";
+    cache_ = test::UniqueTempDir() + "/guest_image_test";
     fs::remove_all(cache_);
     auto path = DefaultKernelPath();
     ASSERT_TRUE(path.ok()) << path.status();
@@ -22,7 +22,7 @@ class GuestImageTest : public testing::Test {
     ASSERT_TRUE(k.ok()) << k.status();
     kernel_ = *k;
     // Any dynamically linked binary stands in for the agent here.
-    agent_ = testing::TempDir() + "/fake_agent";
+    agent_ = test::UniqueTempDir() + "/fake_agent";
     fs::copy_file("/usr/bin/qemu-img", agent_, fs::copy_options::overwrite_existing);
   }
   std::string cache_;
@@ -40,7 +40,7 @@ TEST_F(GuestImageTest, ContainsInitAgentClosureAndModulesInOrder) {
         "lib/modules/kernel/net/sched/sch_netem.ko\n"}) {
     EXPECT_NE(listing.find(want), std::string::npos) << want << " missing in\n" << listing;
   }
-  std::string order = test::ShellOutput("cd " + testing::TempDir() +
+  std::string order = test::ShellOutput("cd " + test::UniqueTempDir() +
                                         " && cpio -i --quiet --to-stdout "
                                         "etc/swapchaos/modules < " +
                                         *image);

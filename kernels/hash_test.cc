@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "gtest/gtest.h"
+#include "testing/shell.h"
 
 namespace swapchaos::kernels {
 namespace {
@@ -18,7 +19,7 @@ TEST(Sha256Test, KnownVectors) {
 }
 
 TEST(Sha256Test, FileMatchesBytes) {
-  std::string path = testing::TempDir() + "/hash_test.bin";
+  std::string path = test::UniqueTempDir() + "/hash_test.bin";
   std::ofstream(path) << "abc";
   auto digest = Sha256OfFile(path);
   ASSERT_TRUE(digest.ok()) << digest.status();

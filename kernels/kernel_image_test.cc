@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "gtest/gtest.h"
+#include "testing/shell.h"
 
 namespace swapchaos::kernels {
 namespace {
@@ -26,7 +27,7 @@ TEST(KernelImageTest, MissingFileIsBadInput) {
 }
 
 TEST(KernelImageTest, NonKernelIsBadInput) {
-  std::string path = testing::TempDir() + "/not_a_kernel";
+  std::string path = test::UniqueTempDir() + "/not_a_kernel";
   std::ofstream(path) << std::string(8192, 'x');
   auto image = ReadKernelImage(path);
   ASSERT_FALSE(image.ok());
@@ -37,7 +38,7 @@ TEST(KernelImageTest, NonKernelIsBadInput) {
 TEST(KernelImageTest, ModulesDirWithoutDepIsBadInput) {
   auto path = DefaultKernelPath();
   ASSERT_TRUE(path.ok()) << path.status();
-  auto image = ReadKernelImage(*path, testing::TempDir());
+  auto image = ReadKernelImage(*path, test::UniqueTempDir());
   ASSERT_FALSE(image.ok());
   EXPECT_NE(image.status().message().find("modules.dep"), std::string::npos);
 }

@@ -4,13 +4,14 @@
 #include <fstream>
 
 #include "gtest/gtest.h"
+#include "testing/shell.h"
 #include "kernels/kernel_image.h"
 
 namespace swapchaos::kernels {
 namespace {
 
 std::string WriteTree(const std::string& dep, const std::string& builtin) {
-  std::string dir = testing::TempDir() + "/modules_test";
+  std::string dir = test::UniqueTempDir() + "/modules_test";
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/modules.dep") << dep;
   std::ofstream(dir + "/modules.builtin") << builtin;

@@ -1,12 +1,22 @@
 #ifndef SWAPCHAOS_TESTING_SHELL_H_
 #define SWAPCHAOS_TESTING_SHELL_H_
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
+#include "gtest/gtest.h"
+
 namespace swapchaos::test {
+
+// Helpers for tests only.
 
 // Standard output of `sh -c cmd`: tests compare with reference tools
 // (ldd, GNU cpio, blkid) rather than with our own idea of the answer.
@@ -16,6 +26,29 @@ inline std::string ShellOutput(const std::string& cmd) {
   std::array<char, 4096> buf;
   while (p && fgets(buf.data(), buf.size(), p.get())) out += buf.data();
   return out;
+}
+
+// A directory for the running test case alone (the same one on every call
+// within it): CTest runs cases in parallel processes, so fixed names race.
+inline std::string UniqueTempDir() {
+  const ::testing::TestInfo* t = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string dir = ::testing::TempDir() + "swapchaos-" + t->test_suite_name() + "." + t->name() +
+                    "." + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A loopback port nobody listens on right now.
+inline uint16_t FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace swapchaos::test

@@ -9,45 +9,47 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "testing/shell.h"
 
 namespace swapchaos::agents::nbd {
 namespace {
 
-constexpr uint16_t kPort = 10911;
 
 // A real Debian nbd-server on loopback, in its forking mode so that the
 // readiness probe's connection does not use up the server.
 class NbdServerTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = testing::TempDir() + "/nbd_handshake_test";
-    std::filesystem::create_directories(dir_);
+    dir_ = test::UniqueTempDir();
+    port_ = test::FreeLoopbackPort();
     std::filesystem::resize_file((std::ofstream(dir_ + "/export.img"), dir_ + "/export.img"),
                                  64 << 20);
-    std::ofstream(dir_ + "/config") << "[generic]\nlistenaddr = 127.0.0.1\nport = " << kPort
+    std::ofstream(dir_ + "/config") << "[generic]\nlistenaddr = 127.0.0.1\nport = " << port_
                                     << "\n[swap]\nexportname = " << dir_ << "/export.img\n";
     ASSERT_EQ(std::system(("nbd-server -C " + dir_ + "/config -p " + dir_ + "/pid").c_str()), 0);
     for (int i = 0; i < 100; ++i) {
-      auto fd = ConnectTcp("127.0.0.1", kPort, 1000);
+      auto fd = ConnectTcp("127.0.0.1", port_, 1000);
       if (fd.ok()) {
         close(*fd);
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    FAIL() << "nbd-server never listened on port " << kPort;
+    FAIL() << "nbd-server never listened on port " << port_;
   }
   void TearDown() override {
     pid_t pid = 0;
     std::ifstream(dir_ + "/pid") >> pid;
     if (pid > 0) kill(pid, SIGTERM);
-    std::filesystem::remove_all(dir_);
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
   }
   std::string dir_;
+  uint16_t port_ = 0;
 };
 
 TEST_F(NbdServerTest, GoReturnsExportSizeAndFlags) {
-  auto fd = ConnectTcp("127.0.0.1", kPort, 2000);
+  auto fd = ConnectTcp("127.0.0.1", port_, 2000);
   ASSERT_TRUE(fd.ok()) << fd.status();
   auto exp = Negotiate(*fd, "swap", 5000);
   ASSERT_TRUE(exp.ok()) << exp.status();
@@ -72,7 +74,7 @@ TEST_F(NbdServerTest, GoReturnsExportSizeAndFlags) {
 }
 
 TEST_F(NbdServerTest, UnknownExportIsNotFound) {
-  auto fd = ConnectTcp("127.0.0.1", kPort, 2000);
+  auto fd = ConnectTcp("127.0.0.1", port_, 2000);
   ASSERT_TRUE(fd.ok()) << fd.status();
   auto exp = Negotiate(*fd, "nosuch", 5000);
   ASSERT_FALSE(exp.ok());

@@ -12,7 +12,7 @@ namespace swapchaos::agents::swap {
 namespace {
 
 TEST(SwapHeaderTest, UtilLinuxRecognisesIt) {
-  std::string path = testing::TempDir() + "/swap_test.img";
+  std::string path = test::UniqueTempDir() + "/swap_test.img";
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0600);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(ftruncate(fd, 64 << 20), 0);
@@ -25,7 +25,7 @@ TEST(SwapHeaderTest, UtilLinuxRecognisesIt) {
   EXPECT_NE(out.find("LABEL=swapchaos"), std::string::npos) << out;
   EXPECT_NE(out.find("UUID="), std::string::npos) << out;
   // swaplabel reads last_page through the same header; the size must match mkswap's.
-  std::string mk = testing::TempDir() + "/swap_ref.img";
+  std::string mk = test::UniqueTempDir() + "/swap_ref.img";
   test::ShellOutput("truncate -s 64M " + mk + " && mkswap " + mk + " >/dev/null 2>&1");
   std::string ours = test::ShellOutput("od -An -tu4 -j1028 -N4 " + path);
   std::string theirs = test::ShellOutput("od -An -tu4 -j1028 -N4 " + mk);

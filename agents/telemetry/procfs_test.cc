@@ -5,6 +5,7 @@
 
 #include "agents/telemetry/sampler.h"
 #include "gtest/gtest.h"
+#include "testing/shell.h"
 
 namespace swapchaos::agents::telemetry {
 namespace {
@@ -107,7 +108,7 @@ TEST(SamplerTest, LiveKernelSample) {
 }
 
 TEST(SamplerTest, RecordedTreeAsRoot) {
-  std::string root = testing::TempDir() + "/sampler_root";
+  std::string root = test::UniqueTempDir() + "/sampler_root";
   std::string src = std::string(SWAPCHAOS_TESTDATA) + "/host-6.18/";
   std::system(("mkdir -p " + root + "/proc/pressure " + root + "/sys/block/nbd0 && cp " + src +
                "vmstat " + src + "meminfo " + src + "swaps " + root + "/proc/ && cp " + src +

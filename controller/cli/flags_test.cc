@@ -1,0 +1,55 @@
+#include "controller/cli/flags.h"
+
+#include "gtest/gtest.h"
+
+namespace swapchaos::controller {
+namespace {
+
+const std::map<std::string, std::string> kKnown = {
+    {"memory", "512"}, {"swap-size", "1G"}, {"out", ""}};
+
+TEST(FlagsTest, DefaultsAndBothSpellings) {
+  auto f = Flags::Parse({"--memory=256", "--out", "/tmp/x"}, kKnown);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(*f->GetUint("memory"), 256u);
+  EXPECT_EQ(f->Get("out"), "/tmp/x");
+  EXPECT_EQ(*f->GetSize("swap-size"), 1ULL << 30);
+}
+
+TEST(FlagsTest, UnknownFlagIsNamed) {
+  auto f = Flags::Parse({"--memroy", "256"}, kKnown);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("--memroy"), std::string::npos);
+}
+
+TEST(FlagsTest, MissingValueAndStrayArgument) {
+  EXPECT_FALSE(Flags::Parse({"--out"}, kKnown).ok());
+  EXPECT_FALSE(Flags::Parse({"stray"}, kKnown).ok());
+}
+
+TEST(FlagsTest, Sizes) {
+  for (auto [text, bytes] : std::vector<std::pair<std::string, uint64_t>>{
+           {"4096", 4096}, {"64k", 64 << 10}, {"512M", 512ULL << 20}, {"2G", 2ULL << 30}}) {
+    auto f = Flags::Parse({"--swap-size", text}, kKnown);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(*f->GetSize("swap-size"), bytes) << text;
+  }
+  for (const char* bad : {"", "G", "1X", "-1G", "1.5G", "99999999999999T"}) {
+    auto f = Flags::Parse({"--swap-size", bad}, kKnown);
+    ASSERT_TRUE(f.ok());
+    auto size = f->GetSize("swap-size");
+    ASSERT_FALSE(size.ok()) << bad;
+    EXPECT_NE(size.status().message().find("--swap-size"), std::string::npos);
+  }
+}
+
+TEST(FlagsTest, NonNumberIsNamed) {
+  auto f = Flags::Parse({"--memory", "lots"}, kKnown);
+  ASSERT_TRUE(f.ok());
+  auto m = f->GetUint("memory");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("--memory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swapchaos::controller

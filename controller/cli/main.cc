@@ -1,0 +1,157 @@
+// swapchaos: the command line. Only composes the controller's libraries.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "controller/cli/flags.h"
+#include "controller/run/boot.h"
+
+namespace {
+namespace fs = std::filesystem;
+using swapchaos::controller::Flags;
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadInput = 2;
+constexpr int kExitInfra = 3;
+
+std::atomic<bool> g_stop{false};
+
+void OnSignal(int) { g_stop = true; }
+
+constexpr char kUsage[] = R"(usage: swapchaos COMMAND [FLAGS]
+
+commands:
+  boot     boot a run's two VMs (victim with swap over NBD through the wire),
+           print the victim's memory and swap figures until --duration or
+           Ctrl-C, then shut everything down.
+
+swapchaos boot flags:
+  --kernel PATH          kernel under test (bzImage); default: the newest
+                         /boot/vmlinuz-*-cloud-amd64
+  --modules DIR          its modules; default /lib/modules/<release>
+  --memory MIB           victim RAM (default 512)
+  --cpus N               victim vCPUs (default 2)
+  --swap-size SIZE       NBD swap export, e.g. 1G (default 1G)
+  --request-timeout S    NBD request timeout; 0 = kernel default (default 0)
+  --dead-conn-timeout S  NBD dead-connection timeout (default 0)
+  --spike MIB            start a memory spike of MIB in the victim (default 0: none)
+  --duration S           seconds to run once swap is on; 0 = until Ctrl-C (default 0)
+  --telemetry-hz N       telemetry samples per second (default 2)
+  --out DIR              results: console.log, wire-console.log, telemetry.jsonl,
+                         meta.json (default runs/boot-<UTC time>)
+  --cache DIR            guest image cache (default $SWAPCHAOS_CACHE or ~/.cache/swapchaos)
+  --agent PATH           swapchaos-agent binary (default: beside this program)
+
+exit status: 0 ok, 2 bad input, 3 infrastructure error
+)";
+
+std::string DefaultCacheDir() {
+  if (const char* c = std::getenv("SWAPCHAOS_CACHE")) return c;
+  if (const char* x = std::getenv("XDG_CACHE_HOME")) return absl::StrCat(x, "/swapchaos");
+  if (const char* h = std::getenv("HOME")) return absl::StrCat(h, "/.cache/swapchaos");
+  return "/var/cache/swapchaos";
+}
+
+std::string DefaultOutDir() {
+  time_t t = time(nullptr);
+  tm utc;
+  gmtime_r(&t, &utc);
+  char buf[64];
+  strftime(buf, sizeof buf, "runs/boot-%Y%m%d-%H%M%S", &utc);
+  return buf;
+}
+
+int Fail(int code, const std::string& msg) {
+  std::cerr << "swapchaos: " << msg << "\n";
+  return code;
+}
+
+int Boot(const std::vector<std::string>& args) {
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  auto flags = Flags::Parse(args, {{"kernel", ""},
+                                   {"modules", ""},
+                                   {"memory", "512"},
+                                   {"cpus", "2"},
+                                   {"swap-size", "1G"},
+                                   {"request-timeout", "0"},
+                                   {"dead-conn-timeout", "0"},
+                                   {"spike", "0"},
+                                   {"duration", "0"},
+                                   {"telemetry-hz", "2"},
+                                   {"out", DefaultOutDir()},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, absl::StrCat(flags.status().message(), "\n", kUsage));
+  swapchaos::controller::BootRequest req;
+  absl::Status bad;
+  auto uint_flag = [&](const std::string& name, auto set) {
+    auto v = flags->GetUint(name);
+    if (!v.ok()) {
+      bad.Update(v.status());
+    } else {
+      set(*v);
+    }
+  };
+  req.mutable_victim()->set_kernel(flags->Get("kernel"));
+  req.mutable_victim()->set_modules_dir(flags->Get("modules"));
+  uint_flag("memory", [&](uint32_t v) { req.mutable_victim()->set_memory_mib(v); });
+  uint_flag("cpus", [&](uint32_t v) { req.mutable_victim()->set_cpus(v); });
+  uint_flag("request-timeout", [&](uint32_t v) { req.mutable_swap()->set_request_timeout_s(v); });
+  uint_flag("dead-conn-timeout",
+            [&](uint32_t v) { req.mutable_swap()->set_dead_conn_timeout_s(v); });
+  uint_flag("spike", [&](uint32_t v) { req.set_spike_mib(v); });
+  uint_flag("duration", [&](uint32_t v) { req.set_duration_s(v); });
+  uint_flag("telemetry-hz", [&](uint32_t v) { req.set_telemetry_hz(v); });
+  auto swap_size = flags->GetSize("swap-size");
+  if (!swap_size.ok()) bad.Update(swap_size.status());
+  if (!bad.ok()) return Fail(kExitBadInput, std::string(bad.message()));
+  req.mutable_swap()->set_size_bytes(*swap_size);
+  req.set_out_dir(flags->Get("out"));
+  if (access(flags->Get("agent").c_str(), X_OK) != 0) {
+    return Fail(kExitBadInput, absl::StrCat("--agent ", flags->Get("agent"),
+                                            ": not an executable (build it, or pass --agent)"));
+  }
+
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags->Get("cache");
+  env.agent_path = flags->Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  env.progress = &std::cout;
+  absl::Status s = swapchaos::controller::RunBoot(req, env);
+  if (s.ok()) {
+    std::cout << "results in " << req.out_dir() << "\n";
+    return kExitOk;
+  }
+  return Fail(swapchaos::controller::IsBadInput(s) ? kExitBadInput : kExitInfra,
+              std::string(s.message()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  std::cout.setf(std::ios::unitbuf);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? kExitBadInput : kExitOk;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  if (command == "boot") return Boot(args);
+  return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
+}

@@ -1,0 +1,55 @@
+#ifndef SWAPCHAOS_CONTROLLER_VM_NBD_SERVER_H_
+#define SWAPCHAOS_CONTROLLER_VM_NBD_SERVER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "controller/process/subprocess.h"
+#include "controller/vm/netns.h"
+
+namespace swapchaos::controller {
+
+// Debian's nbd-server exporting a sparse image, supervised. It runs in
+// nbd-server's non-forking mode (-d), so the pid we hold is the process
+// serving the victim: freezing or killing it acts on the live session.
+// Readiness is its listening socket appearing in its own namespace's
+// /proc/<pid>/net/tcp: a probe connection would use up a -d server.
+class NbdServer {
+ public:
+  static constexpr char kExportName[] = "swap";
+
+  struct Options {
+    std::string dir;  // config and image go here
+    std::string listen_ip;
+    uint16_t port = 0;
+    uint64_t size_bytes = 0;
+    const NetNamespace* ns = nullptr;  // null: the controller's namespace
+    std::string log_path;
+    std::chrono::milliseconds ready_timeout{10000};
+  };
+
+  // Unavailable, naming nbd-server and quoting its log, when it does not
+  // listen within the timeout or exits first.
+  static absl::StatusOr<std::unique_ptr<NbdServer>> Start(const Options& options);
+  ~NbdServer();
+
+  Subprocess& process() { return *process_; }
+  const std::string& image_path() const { return image_; }
+
+ private:
+  NbdServer(std::unique_ptr<Subprocess> p, std::string image)
+      : process_(std::move(p)), image_(std::move(image)) {}
+  std::unique_ptr<Subprocess> process_;
+  const std::string image_;
+};
+
+// True if `pid` itself holds a socket listening on `port` (per its
+// namespace's /proc/<pid>/net/tcp and its own descriptors).
+bool IsListening(pid_t pid, uint16_t port);
+
+}  // namespace swapchaos::controller
+
+#endif  // SWAPCHAOS_CONTROLLER_VM_NBD_SERVER_H_

@@ -1,0 +1,97 @@
+#include "controller/vm/qemu.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_join.h"
+#include "controller/vm/accel.h"
+#include "gtest/gtest.h"
+#include "kernels/guest_image.h"
+#include "kernels/kernel_image.h"
+#include "testing/shell.h"
+
+namespace swapchaos::controller {
+namespace {
+
+QemuSpec Spec() {
+  QemuSpec s;
+  s.name = "victim";
+  s.kernel = "/boot/vmlinuz";
+  s.initrd = "/tmp/i.cpio";
+  s.append = "swapchaos.role=victim";
+  s.memory_mib = 384;
+  s.cpus = 2;
+  s.nics = {{.id = "ctl",
+             .mac = "52:54:00:5c:00:01",
+             .host_port = 40001,
+             .guest_ip = "10.0.2.15",
+             .guest_port = 50051},
+            {.id = "data0", .mac = "52:54:00:5c:00:02", .tap_fd = 9}};
+  s.console_path = "/tmp/console.log";
+  s.qmp_path = "/tmp/qmp.sock";
+  s.log_path = "/tmp/qemu.log";
+  return s;
+}
+
+TEST(QemuArgvTest, ControlNicIsRestrictedAndLoopbackOnly) {
+  std::string cmd = absl::StrJoin(QemuArgv(Spec()), " ");
+  EXPECT_NE(cmd.find("user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:40001-10.0.2.15:50051"),
+            std::string::npos)
+      << cmd;
+  EXPECT_NE(cmd.find("tap,id=data0,fd=9"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("virtio-net-pci,netdev=data0,mac=52:54:00:5c:00:02"), std::string::npos);
+  EXPECT_NE(cmd.find("-qmp unix:/tmp/qmp.sock,server=on,wait=off"), std::string::npos);
+  EXPECT_NE(cmd.find("file,id=console,path=/tmp/console.log"), std::string::npos);
+  EXPECT_NE(cmd.find("-m 384 -smp 2"), std::string::npos);
+  EXPECT_NE(cmd.find("tcg,thread=multi"), std::string::npos);
+}
+
+TEST(QemuArgvTest, KernelCommandLineKeepsTracesAndDisablesZswap) {
+  std::vector<std::string> argv = QemuArgv(Spec());
+  auto it = std::find(argv.begin(), argv.end(), "-append");
+  ASSERT_NE(it, argv.end());
+  std::string append = *(it + 1);
+  EXPECT_NE(append.find("loglevel=7"), std::string::npos);
+  EXPECT_NE(append.find("zswap.enabled=0"), std::string::npos);
+  EXPECT_NE(append.find("swapchaos.role=victim"), std::string::npos);
+  EXPECT_EQ(append.find("quiet"), std::string::npos);
+}
+
+class QemuBootTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::UniqueTempDir() + "/qemu_boot_test";
+    std::filesystem::create_directories(dir_);
+    auto kernel = kernels::DefaultKernelPath();
+    ASSERT_TRUE(kernel.ok()) << kernel.status();
+    auto image = kernels::BuildGuestImage(kernels::ProbeImageSpec(), dir_ + "/cache");
+    ASSERT_TRUE(image.ok()) << image.status();
+    spec_.name = "probe";
+    spec_.kernel = *kernel;
+    spec_.initrd = *image;
+    spec_.memory_mib = 256;
+    spec_.console_path = dir_ + "/console.log";
+    spec_.log_path = dir_ + "/qemu.log";
+    std::filesystem::remove(spec_.console_path);
+  }
+  std::string dir_;
+  QemuSpec spec_;
+};
+
+TEST_F(QemuBootTest, DefaultKernelReachesInitUnderTcg) {
+  auto seconds = SecondsToConsoleMarker(spec_, kProbeMarker, std::chrono::seconds(120));
+  ASSERT_TRUE(seconds.ok()) << seconds.status();
+  EXPECT_GT(*seconds, 0.0);
+}
+
+TEST_F(QemuBootTest, QemuFailingToStartQuotesQemu) {
+  spec_.kernel = "/nonexistent/vmlinuz";
+  auto seconds = SecondsToConsoleMarker(spec_, kProbeMarker, std::chrono::seconds(30));
+  ASSERT_FALSE(seconds.ok());
+  EXPECT_EQ(seconds.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(seconds.status().message().find("/nonexistent/vmlinuz"), std::string::npos)
+      << seconds.status();
+}
+
+}  // namespace
+}  // namespace swapchaos::controller

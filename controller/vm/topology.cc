@@ -1,0 +1,67 @@
+#include "controller/vm/topology.h"
+
+#include <unistd.h>
+
+#include <functional>
+
+#include "absl/strings/str_cat.h"
+#include "controller/vm/rtnl.h"
+
+namespace swapchaos::controller {
+using namespace topology;
+
+RunNetwork::~RunNetwork() {
+  for (int fd : {victim_tap, wire_a_tap, wire_b_tap}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RunNetwork>> CreateRunNetwork() {
+  auto ns = NetNamespace::Create();
+  if (!ns.ok()) return ns.status();
+  auto net = std::make_unique<RunNetwork>();
+  net->ns = std::move(*ns);
+  absl::Status s = net->ns->Run([&]() -> absl::Status {
+    auto rtnl = Rtnl::Open();
+    if (!rtnl.ok()) return rtnl.status();
+    Rtnl& r = **rtnl;
+    for (auto [name, fd] : {std::pair{"vic0", &net->victim_tap}, std::pair{"wa0", &net->wire_a_tap},
+                            std::pair{"wb0", &net->wire_b_tap}}) {
+      auto tap = CreateTap(name);
+      if (!tap.ok()) return tap.status();
+      *fd = *tap;
+    }
+    const std::function<absl::Status()> steps[] = {
+        [&] { return r.SetUp("lo"); },
+        [&] { return r.AddBridge("br0"); },
+        [&] { return r.SetMaster("vic0", "br0"); },
+        [&] { return r.SetMaster("wa0", "br0"); },
+        [&] { return r.SetUp("vic0"); },
+        [&] { return r.SetUp("wa0"); },
+        [&] { return r.SetUp("br0"); },
+        [&] { return r.AddAddress("wb0", kServerCidr); },
+        [&] { return r.SetUp("wb0"); },
+        // The victim's subnet sits behind the wire.
+        [&] { return r.AddRoute("192.0.2.0/24", "198.51.100.1"); },
+    };
+    for (const auto& step : steps) {
+      if (absl::Status st = step(); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return net;
+}
+
+std::string GuestParams(GuestRole role) {
+  std::string control = absl::StrCat("swapchaos.nic=ctl0,", kControlMac, ",", kGuestControlIp,
+                                     "/24 swapchaos.listen=", kGuestControlIp, ":", kAgentPort);
+  if (role == GuestRole::kVictim) {
+    return absl::StrCat("swapchaos.role=victim ", control, " swapchaos.nic=data0,", kData0Mac, ",",
+                        kVictimData, " swapchaos.route=198.51.100.0/24,192.0.2.1");
+  }
+  return absl::StrCat("swapchaos.role=wire ", control, " swapchaos.forward=1 swapchaos.nic=data0,",
+                      kData0Mac, ",", kWireA, " swapchaos.nic=data1,", kData1Mac, ",", kWireB);
+}
+
+}  // namespace swapchaos::controller

@@ -1,0 +1,54 @@
+#ifndef SWAPCHAOS_CONTROLLER_VM_TOPOLOGY_H_
+#define SWAPCHAOS_CONTROLLER_VM_TOPOLOGY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "controller/vm/netns.h"
+
+namespace swapchaos::controller {
+
+// The network of one run. Every run uses the same addresses inside its own
+// namespace, so parallel runs never collide and no packet leaves the host.
+// Documentation ranges (RFC 5737) make clear these reach no real host.
+//
+//  victim data0 192.0.2.2 --br0-- 192.0.2.1 wire data0 [fwd] wire data1 198.51.100.1
+//     (tap vic0)                  (tap wa0)                (tap wb0) -- 198.51.100.2 nbd-server
+namespace topology {
+inline constexpr char kVictimData[] = "192.0.2.2/24";
+inline constexpr char kWireA[] = "192.0.2.1/24";
+inline constexpr char kWireB[] = "198.51.100.1/24";
+inline constexpr char kServerIp[] = "198.51.100.2";
+inline constexpr char kServerCidr[] = "198.51.100.2/24";
+inline constexpr uint16_t kNbdPort = 10809;
+// The agent listens on the control NIC only: QEMU user networking's guest address.
+inline constexpr char kGuestControlIp[] = "10.0.2.15";
+inline constexpr uint16_t kAgentPort = 50051;
+inline constexpr char kControlMac[] = "52:54:00:5c:00:01";
+inline constexpr char kData0Mac[] = "52:54:00:5c:00:02";
+inline constexpr char kData1Mac[] = "52:54:00:5c:00:03";
+}  // namespace topology
+
+// The host half: namespace, bridge and taps, the server's address and its
+// route back to the victim. Owns the tap descriptors until QEMU gets them.
+struct RunNetwork {
+  ~RunNetwork();
+  std::unique_ptr<NetNamespace> ns;
+  int victim_tap = -1;
+  int wire_a_tap = -1;
+  int wire_b_tap = -1;
+};
+
+absl::StatusOr<std::unique_ptr<RunNetwork>> CreateRunNetwork();
+
+enum class GuestRole { kVictim, kWire };
+
+// The swapchaos.* kernel parameters the guest init applies for `role`:
+// NIC names and addresses by MAC, routes, forwarding, the agent's address.
+std::string GuestParams(GuestRole role);
+
+}  // namespace swapchaos::controller
+
+#endif  // SWAPCHAOS_CONTROLLER_VM_TOPOLOGY_H_
