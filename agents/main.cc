@@ -2,6 +2,7 @@
 //   swapchaos-agent --role=victim|wire --listen=ADDR:PORT
 #include <grpcpp/grpcpp.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -17,9 +18,13 @@ namespace {
 // The agent must keep answering under the memory pressure it creates: it
 // locks itself in memory and tells the OOM killer to pick anything else.
 bool PinInMemory() {
-  // Every future mapping is locked, so keep thread stacks and malloc arenas small.
-  rlimit stack{512 << 10, 512 << 10};
-  setrlimit(RLIMIT_STACK, &stack);
+  // Every future mapping is locked, so keep thread stacks and malloc arenas
+  // small: gRPC's threads would otherwise lock 8 MiB of stack each.
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 512 << 10);
+  pthread_setattr_default_np(&attr);
+  pthread_attr_destroy(&attr);
   mallopt(M_ARENA_MAX, 1);
   bool locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
   if (!locked) std::perror("swapchaos-agent: mlockall");

@@ -21,9 +21,9 @@ class GuestImageTest : public testing::Test {
     auto k = ReadKernelImage(*path);
     ASSERT_TRUE(k.ok()) << k.status();
     kernel_ = *k;
-    // Any dynamically linked binary stands in for the agent here.
+    // This test binary stands in for the agent: dynamically linked, like it.
     agent_ = test::UniqueTempDir() + "/fake_agent";
-    fs::copy_file("/usr/bin/qemu-img", agent_, fs::copy_options::overwrite_existing);
+    fs::copy_file(fs::read_symlink("/proc/self/exe"), agent_, fs::copy_options::overwrite_existing);
   }
   std::string cache_;
   std::string agent_;

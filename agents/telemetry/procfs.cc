@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "absl/strings/strip.h"
 
 namespace swapchaos::agents::telemetry {
@@ -108,6 +108,28 @@ void ParseSwaps(absl::string_view text, agent::Sample* out) {
     d->set_size_kib(size);
     d->set_used_kib(used);
     d->set_priority(prio);
+  }
+}
+
+void ParseNetDev(absl::string_view text, agent::Sample* out) {
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    size_t colon = line.find(':');
+    if (colon == absl::string_view::npos) continue;  // the two header lines
+    absl::string_view name = absl::StripAsciiWhitespace(line.substr(0, colon));
+    auto f = Fields(line.substr(colon + 1));
+    // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets errs drop ...
+    uint64_t v[12];
+    if (name == "lo" || f.size() < 12) continue;
+    bool ok = true;
+    for (size_t i = 0; i < 12; ++i) ok = ok && absl::SimpleAtoi(f[i], &v[i]);
+    if (!ok) continue;
+    agent::NetDevCounters& c = (*out->mutable_net_dev())[std::string(name)];
+    c.set_rx_bytes(v[0]);
+    c.set_rx_packets(v[1]);
+    c.set_rx_drops(v[3]);
+    c.set_tx_bytes(v[8]);
+    c.set_tx_packets(v[9]);
+    c.set_tx_drops(v[11]);
   }
 }
 

@@ -20,6 +20,8 @@ void ParseMeminfo(absl::string_view text, agent::Sample* out);
 absl::Status ParsePsi(absl::string_view text, agent::Sample* out);
 // /proc/swaps, header skipped.
 void ParseSwaps(absl::string_view text, agent::Sample* out);
+// /proc/net/dev, every interface but lo.
+void ParseNetDev(absl::string_view text, agent::Sample* out);
 // /sys/block/nbdN/inflight: "reads writes".
 absl::Status ParseInflight(absl::string_view text, agent::Sample* out);
 // One /dev/kmsg record: "prio,seq,usec,flags[,...];text\n[ continuation]".

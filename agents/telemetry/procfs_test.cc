@@ -19,9 +19,13 @@ std::string Recorded(const std::string& kernel, const std::string& file) {
   return ss.str();
 }
 
-TEST(ProcfsTest, VmstatKeepsTheOracleCounters) {
+// guest-6.1: Debian's cloud kernel in a TCG guest; host-6.18: this build host.
+class RecordedKernelTest : public testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Kernels, RecordedKernelTest, testing::Values("guest-6.1", "host-6.18"));
+
+TEST_P(RecordedKernelTest, VmstatKeepsTheOracleCounters) {
   agent::Sample s;
-  ParseVmstat(Recorded("host-6.18", "vmstat"), &s);
+  ParseVmstat(Recorded(GetParam(), "vmstat"), &s);
   for (const char* key : {"pswpin", "pswpout", "pgscan_direct_throttle", "oom_kill",
                           "allocstall_normal", "allocstall_movable"}) {
     EXPECT_TRUE(s.vmstat().contains(key)) << key;
@@ -30,13 +34,21 @@ TEST(ProcfsTest, VmstatKeepsTheOracleCounters) {
   EXPECT_GT(s.vmstat().at("nr_free_pages"), 0u);
 }
 
-TEST(ProcfsTest, MeminfoInKib) {
+TEST_P(RecordedKernelTest, MeminfoInKib) {
   agent::Sample s;
-  ParseMeminfo(Recorded("host-6.18", "meminfo"), &s);
+  ParseMeminfo(Recorded(GetParam(), "meminfo"), &s);
   ASSERT_TRUE(s.meminfo_kib().contains("MemTotal"));
   EXPECT_GT(s.meminfo_kib().at("MemTotal"), s.meminfo_kib().at("MemFree"));
   EXPECT_TRUE(s.meminfo_kib().contains("SwapFree"));
   EXPECT_EQ(s.meminfo_kib().size(), 10u);
+}
+
+TEST_P(RecordedKernelTest, PsiAndSwaps) {
+  agent::Sample s;
+  EXPECT_TRUE(ParsePsi(Recorded(GetParam(), "pressure_memory"), &s).ok());
+  EXPECT_TRUE(s.has_memory_full());
+  ParseSwaps(Recorded(GetParam(), "swaps"), &s);
+  EXPECT_EQ(s.swaps_size(), 0);  // recorded before any swapon
 }
 
 TEST(ProcfsTest, PsiSomeAndFull) {
@@ -49,10 +61,9 @@ TEST(ProcfsTest, PsiSomeAndFull) {
   EXPECT_EQ(s.memory_some().total_us(), 123456u);
   EXPECT_DOUBLE_EQ(s.memory_full().avg10(), 0.75);
   EXPECT_EQ(s.memory_full().total_us(), 789u);
-  agent::Sample recorded;
-  EXPECT_TRUE(ParsePsi(Recorded("host-6.18", "pressure_memory"), &recorded).ok());
-  EXPECT_FALSE(ParsePsi("garbage\n", &recorded).ok());
-  EXPECT_FALSE(ParsePsi("", &recorded).ok());
+  agent::Sample other;
+  EXPECT_FALSE(ParsePsi("garbage\n", &other).ok());
+  EXPECT_FALSE(ParsePsi("", &other).ok());
 }
 
 TEST(ProcfsTest, SwapsSkipsHeader) {
@@ -67,9 +78,31 @@ TEST(ProcfsTest, SwapsSkipsHeader) {
   EXPECT_EQ(s.swaps(0).size_kib(), 1048572u);
   EXPECT_EQ(s.swaps(0).used_kib(), 5120u);
   EXPECT_EQ(s.swaps(0).priority(), -2);
-  agent::Sample none;
-  ParseSwaps(Recorded("host-6.18", "swaps"), &none);
-  EXPECT_EQ(none.swaps_size(), 0);
+}
+
+TEST(ProcfsTest, NetDevPerInterfaceWithoutLoopback) {
+  agent::Sample host;
+  ParseNetDev(Recorded("host-6.18", "net_dev"), &host);
+  EXPECT_FALSE(host.net_dev().empty());
+  EXPECT_FALSE(host.net_dev().contains("lo"));
+  agent::Sample s;
+  ParseNetDev(
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+      "drop fifo colls carrier compressed\n"
+      "    lo:       0       0    0    0    0     0          0         0        0       0    0  "
+      "  0    0     0       0          0\n"
+      " data0: 1187652    8731    0    0    0     0          0         0 38254712    9301    0 "
+      "   2    0     0       0          0\n",
+      &s);
+  ASSERT_TRUE(s.net_dev().contains("data0"));
+  EXPECT_FALSE(s.net_dev().contains("lo"));
+  const agent::NetDevCounters& d = s.net_dev().at("data0");
+  EXPECT_EQ(d.rx_bytes(), 1187652u);
+  EXPECT_EQ(d.rx_packets(), 8731u);
+  EXPECT_EQ(d.tx_bytes(), 38254712u);
+  EXPECT_EQ(d.tx_packets(), 9301u);
+  EXPECT_EQ(d.tx_drops(), 2u);
 }
 
 TEST(ProcfsTest, Inflight) {

@@ -50,6 +50,7 @@ agent::Sample Sampler::Next() {
   // Absent without CONFIG_PSI; the sample then has no PSI fields.
   ParsePsi(Slurp(root_ + "/proc/pressure/memory"), &s).IgnoreError();
   ParseSwaps(Slurp(root_ + "/proc/swaps"), &s);
+  ParseNetDev(Slurp(root_ + "/proc/net/dev"), &s);
   // Absent until the NBD device exists.
   ParseInflight(Slurp(root_ + "/sys/block/" + nbd_device_ + "/inflight"), &s).IgnoreError();
   ReadKmsg(&s);

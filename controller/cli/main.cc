@@ -46,7 +46,8 @@ swapchaos boot flags:
   --duration S           seconds to run once swap is on; 0 = until Ctrl-C (default 0)
   --telemetry-hz N       telemetry samples per second (default 2)
   --out DIR              results: console.log, wire-console.log, telemetry.jsonl,
-                         meta.json (default runs/boot-<UTC time>)
+                         wire-telemetry.jsonl, meta.json, the QEMU and nbd-server
+                         logs (default runs/boot-<UTC time>); must be new or empty
   --cache DIR            guest image cache (default $SWAPCHAOS_CACHE or ~/.cache/swapchaos)
   --agent PATH           swapchaos-agent binary (default: beside this program)
 

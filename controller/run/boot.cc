@@ -308,8 +308,8 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
       .cpus = 1,
       .accel = accel->accel,
       .nics = {control_nic(*wire_port),
-               {.id = "data0", .mac = topology::kData0Mac, .tap_fd = (*net)->wire_a_tap},
-               {.id = "data1", .mac = topology::kData1Mac, .tap_fd = (*net)->wire_b_tap}},
+               {.id = "data0", .mac = topology::kWireAMac, .tap_fd = (*net)->wire_a_tap},
+               {.id = "data1", .mac = topology::kWireBMac, .tap_fd = (*net)->wire_b_tap}},
       .console_path = out + "/wire-console.log",
       .qmp_path = work->path() + "/wire-qmp.sock",
       .log_path = out + "/qemu-wire.log"};
@@ -322,7 +322,7 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
       .cpus = request.victim().cpus(),
       .accel = accel->accel,
       .nics = {control_nic(*victim_port),
-               {.id = "data0", .mac = topology::kData0Mac, .tap_fd = (*net)->victim_tap}},
+               {.id = "data0", .mac = topology::kVictimDataMac, .tap_fd = (*net)->victim_tap}},
       .console_path = out + "/console.log",
       .qmp_path = work->path() + "/victim-qmp.sock",
       .log_path = out + "/qemu-victim.log"};
@@ -373,6 +373,9 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
   absl::Status outcome;
   {
     TelemetryRecorder telemetry(victim_agent, request.telemetry_hz(), out + "/telemetry.jsonl");
+    // The wire's counters show the NBD traffic really crossed it.
+    TelemetryRecorder wire_telemetry(wire_agent, request.telemetry_hz(),
+                                     out + "/wire-telemetry.jsonl");
     if (request.spike_mib() > 0) {
       agent::SpikeRequest spike;
       spike.set_mib(request.spike_mib());

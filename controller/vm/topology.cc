@@ -57,11 +57,11 @@ std::string GuestParams(GuestRole role) {
   std::string control = absl::StrCat("swapchaos.nic=ctl0,", kControlMac, ",", kGuestControlIp,
                                      "/24 swapchaos.listen=", kGuestControlIp, ":", kAgentPort);
   if (role == GuestRole::kVictim) {
-    return absl::StrCat("swapchaos.role=victim ", control, " swapchaos.nic=data0,", kData0Mac, ",",
+    return absl::StrCat("swapchaos.role=victim ", control, " swapchaos.nic=data0,", kVictimDataMac, ",",
                         kVictimData, " swapchaos.route=198.51.100.0/24,192.0.2.1");
   }
   return absl::StrCat("swapchaos.role=wire ", control, " swapchaos.forward=1 swapchaos.nic=data0,",
-                      kData0Mac, ",", kWireA, " swapchaos.nic=data1,", kData1Mac, ",", kWireB);
+                      kWireAMac, ",", kWireA, " swapchaos.nic=data1,", kWireBMac, ",", kWireB);
 }
 
 }  // namespace swapchaos::controller

@@ -27,8 +27,10 @@ inline constexpr uint16_t kNbdPort = 10809;
 inline constexpr char kGuestControlIp[] = "10.0.2.15";
 inline constexpr uint16_t kAgentPort = 50051;
 inline constexpr char kControlMac[] = "52:54:00:5c:00:01";
-inline constexpr char kData0Mac[] = "52:54:00:5c:00:02";
-inline constexpr char kData1Mac[] = "52:54:00:5c:00:03";
+// Data NICs share an L2 segment, so each needs its own MAC.
+inline constexpr char kVictimDataMac[] = "52:54:00:5c:01:02";
+inline constexpr char kWireAMac[] = "52:54:00:5c:02:02";
+inline constexpr char kWireBMac[] = "52:54:00:5c:02:03";
 }  // namespace topology
 
 // The host half: namespace, bridge and taps, the server's address and its
