@@ -1,9 +1,7 @@
 #include "controller/run/boot.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -35,7 +33,6 @@ namespace {
 // TCG is slow: a guest gets this long to print anything, and to answer.
 constexpr auto kConsoleTimeout = std::chrono::seconds(60);
 constexpr auto kReadyTimeout = std::chrono::seconds(300);
-constexpr uint32_t kWireMemoryMib = 256;
 constexpr char kInitMarker[] = "swapchaos-init:";
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -63,21 +60,6 @@ class WorkDir {
   explicit WorkDir(std::string p) : path_(std::move(p)) {}
   std::string path_;
 };
-
-absl::StatusOr<uint16_t> FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError("no free port on 127.0.0.1");
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string ToJson(const google::protobuf::Message& m) {
   std::string out;
@@ -292,40 +274,12 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
   auto wire_port = FreeLoopbackPort();
   if (!victim_port.ok()) return victim_port.status();
   if (!wire_port.ok()) return wire_port.status();
-  auto control_nic = [](uint16_t port) {
-    return NicSpec{.id = "ctl",
-                   .mac = topology::kControlMac,
-                   .host_port = port,
-                   .guest_ip = topology::kGuestControlIp,
-                   .guest_port = topology::kAgentPort};
-  };
-  QemuSpec wire_spec{
-      .name = "wire",
-      .kernel = wire_kernel->path,
-      .initrd = *wire_image,
-      .append = GuestParams(GuestRole::kWire),
-      .memory_mib = kWireMemoryMib,
-      .cpus = 1,
-      .accel = accel->accel,
-      .nics = {control_nic(*wire_port),
-               {.id = "data0", .mac = topology::kWireAMac, .tap_fd = (*net)->wire_a_tap},
-               {.id = "data1", .mac = topology::kWireBMac, .tap_fd = (*net)->wire_b_tap}},
-      .console_path = out + "/wire-console.log",
-      .qmp_path = work->path() + "/wire-qmp.sock",
-      .log_path = out + "/qemu-wire.log"};
-  QemuSpec victim_spec{
-      .name = "victim",
-      .kernel = victim_kernel->path,
-      .initrd = *victim_image,
-      .append = GuestParams(GuestRole::kVictim),
-      .memory_mib = request.victim().memory_mib(),
-      .cpus = request.victim().cpus(),
-      .accel = accel->accel,
-      .nics = {control_nic(*victim_port),
-               {.id = "data0", .mac = topology::kVictimDataMac, .tap_fd = (*net)->victim_tap}},
-      .console_path = out + "/console.log",
-      .qmp_path = work->path() + "/victim-qmp.sock",
-      .log_path = out + "/qemu-victim.log"};
+  VmPaths paths{out, work->path()};
+  QemuSpec wire_spec = WireQemuSpec(**net, wire_kernel->path, *wire_image, accel->accel,
+                                    *wire_port, paths);
+  QemuSpec victim_spec = VictimQemuSpec(**net, victim_kernel->path, *victim_image,
+                                        request.victim().memory_mib(), request.victim().cpus(),
+                                        accel->accel, *victim_port, paths);
   auto wire = QemuVm::Start(wire_spec);
   if (!wire.ok()) return wire.status();
   auto victim = QemuVm::Start(victim_spec);

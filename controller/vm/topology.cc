@@ -1,5 +1,7 @@
 #include "controller/vm/topology.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <functional>
@@ -62,6 +64,66 @@ std::string GuestParams(GuestRole role) {
   }
   return absl::StrCat("swapchaos.role=wire ", control, " swapchaos.forward=1 swapchaos.nic=data0,",
                       kWireAMac, ",", kWireA, " swapchaos.nic=data1,", kWireBMac, ",", kWireB);
+}
+
+namespace {
+constexpr uint32_t kWireMemoryMib = 256;
+
+NicSpec ControlNic(uint16_t port) {
+  return NicSpec{.id = "ctl", .mac = kControlMac, .host_port = port,
+                 .guest_ip = kGuestControlIp, .guest_port = kAgentPort};
+}
+}  // namespace
+
+QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel,
+                        const std::string& initrd, uint32_t memory_mib, uint32_t cpus,
+                        const std::string& accel, uint16_t control_port, const VmPaths& paths) {
+  return QemuSpec{
+      .name = "victim",
+      .kernel = kernel,
+      .initrd = initrd,
+      .append = GuestParams(GuestRole::kVictim),
+      .memory_mib = memory_mib,
+      .cpus = cpus,
+      .accel = accel,
+      .nics = {ControlNic(control_port),
+               {.id = "data0", .mac = kVictimDataMac, .tap_fd = net.victim_tap}},
+      .console_path = paths.out_dir + "/console.log",
+      .qmp_path = paths.work_dir + "/victim-qmp.sock",
+      .log_path = paths.out_dir + "/qemu-victim.log"};
+}
+
+QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
+                      const std::string& accel, uint16_t control_port, const VmPaths& paths) {
+  return QemuSpec{
+      .name = "wire",
+      .kernel = kernel,
+      .initrd = initrd,
+      .append = GuestParams(GuestRole::kWire),
+      .memory_mib = kWireMemoryMib,
+      .cpus = 1,
+      .accel = accel,
+      .nics = {ControlNic(control_port),
+               {.id = "data0", .mac = kWireAMac, .tap_fd = net.wire_a_tap},
+               {.id = "data1", .mac = kWireBMac, .tap_fd = net.wire_b_tap}},
+      .console_path = paths.out_dir + "/wire-console.log",
+      .qmp_path = paths.work_dir + "/wire-qmp.sock",
+      .log_path = paths.out_dir + "/qemu-wire.log"};
+}
+
+absl::StatusOr<uint16_t> FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError("no free port on 127.0.0.1");
+  }
+  close(fd);
+  return ntohs(a.sin_port);
 }
 
 }  // namespace swapchaos::controller

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "controller/vm/netns.h"
+#include "controller/vm/qemu.h"
 
 namespace swapchaos::controller {
 
@@ -50,6 +51,24 @@ enum class GuestRole { kVictim, kWire };
 // The swapchaos.* kernel parameters the guest init applies for `role`:
 // NIC names and addresses by MAC, routes, forwarding, the agent's address.
 std::string GuestParams(GuestRole role);
+
+// Where one VM's files go: console and QEMU log in the results directory,
+// the QMP socket in the run's scratch directory.
+struct VmPaths {
+  std::string out_dir;
+  std::string work_dir;
+};
+
+// The QEMU shapes of a run's two VMs on `net`: control NIC forwarded from
+// 127.0.0.1:control_port, data NICs on the run's taps.
+QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel,
+                        const std::string& initrd, uint32_t memory_mib, uint32_t cpus,
+                        const std::string& accel, uint16_t control_port, const VmPaths& paths);
+QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
+                      const std::string& accel, uint16_t control_port, const VmPaths& paths);
+
+// A port on 127.0.0.1 that nothing listens on now, for a control NIC's forward.
+absl::StatusOr<uint16_t> FreeLoopbackPort();
 
 }  // namespace swapchaos::controller
 

@@ -1,0 +1,71 @@
+// The command line's bad-input paths, run as a user would: each must exit 2
+// with a message naming what is wrong, and start nothing.
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "testing/cli.h"
+#include "testing/shell.h"
+
+namespace swapchaos::controller {
+namespace {
+namespace fs = std::filesystem;
+
+class CliBadInputTest : public testing::Test {
+ protected:
+  // Runs `swapchaos boot ARGS --out <fresh dir>`, expects exit 2 and `needle`.
+  void ExpectBadInput(std::vector<std::string> args, const std::string& needle) {
+    std::string dir = test::UniqueTempDir();
+    std::string out = dir + "/out";
+    args.insert(args.begin(), "boot");
+    args.insert(args.end(), {"--out", out, "--cache", dir + "/cache"});
+    auto before = test::NetNamespaces();
+    EXPECT_EQ(test::RunCli(args, dir + "/log"), 2);
+    std::string log = test::ReadFile(dir + "/log");
+    EXPECT_NE(log.find(needle), std::string::npos) << log;
+    EXPECT_TRUE(test::ProcessesMentioning(out).empty());
+    EXPECT_EQ(test::NetNamespaces(), before);
+    EXPECT_TRUE(!fs::exists(out) || fs::is_empty(out)) << "bad input left results behind";
+  }
+};
+
+TEST_F(CliBadInputTest, KernelThatDoesNotExist) {
+  ExpectBadInput({"--kernel", "/nonexistent/bzImage"}, "kernel /nonexistent/bzImage");
+}
+
+TEST_F(CliBadInputTest, KernelThatIsNotAKernel) {
+  std::string bogus = test::UniqueTempDir() + "/bogus";
+  std::ofstream(bogus) << std::string(70000, 'x');
+  ExpectBadInput({"--kernel", bogus}, "not an x86 bzImage");
+}
+
+TEST_F(CliBadInputTest, ModulesDirectoryWithoutModules) {
+  ExpectBadInput({"--modules", "/nonexistent/modules"}, "modules directory /nonexistent/modules");
+}
+
+TEST_F(CliBadInputTest, UnknownFlag) { ExpectBadInput({"--memroy", "512"}, "unknown flag --memroy"); }
+
+TEST_F(CliBadInputTest, MemoryOutOfRange) { ExpectBadInput({"--memory", "64"}, "--memory"); }
+
+TEST_F(CliBadInputTest, NotANumber) { ExpectBadInput({"--cpus", "two"}, "--cpus"); }
+
+TEST_F(CliBadInputTest, BadSwapSize) { ExpectBadInput({"--swap-size", "1Q"}, "--swap-size"); }
+
+TEST_F(CliBadInputTest, OutDirectoryWithResults) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/meta.json") << "{}";
+  EXPECT_EQ(test::RunCli({"boot", "--out", dir}, dir + ".log"), 2);
+  EXPECT_NE(test::ReadFile(dir + ".log").find("already holds files"), std::string::npos);
+  EXPECT_EQ(test::ReadFile(dir + "/meta.json"), "{}");
+}
+
+TEST(CliTest, UnknownCommandAndHelp) {
+  std::string dir = test::UniqueTempDir();
+  EXPECT_EQ(test::RunCli({"frobnicate"}, dir + "/a.log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/a.log").find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(test::RunCli({"--help"}, dir + "/b.log"), 0);
+  EXPECT_NE(test::ReadFile(dir + "/b.log").find("swapchaos boot flags"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swapchaos::controller

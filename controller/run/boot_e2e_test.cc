@@ -1,0 +1,143 @@
+// End to end on real QEMU (TCG here), the default kernel and nbd-server: what
+// `swapchaos boot` promises, checked from its results and from the host.
+#include <google/protobuf/util/json_util.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "swapchaos/agent.pb.h"
+#include "swapchaos/controller.pb.h"
+#include "testing/cli.h"
+#include "testing/shell.h"
+
+namespace swapchaos::controller {
+namespace {
+namespace fs = std::filesystem;
+
+std::vector<agent::Sample> ReadSamples(const std::string& path) {
+  std::vector<agent::Sample> out;
+  std::istringstream lines(test::ReadFile(path));
+  std::string line;
+  while (std::getline(lines, line)) {
+    agent::Sample s;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &s).ok()) << line;
+    out.push_back(s);
+  }
+  return out;
+}
+
+uint64_t Vm(const agent::Sample& s, const std::string& key) {
+  auto it = s.vmstat().find(key);
+  return it == s.vmstat().end() ? 0 : it->second;
+}
+
+class BootE2ETest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = test::UniqueTempDir();
+    out_ = dir_ + "/run";
+    namespaces_before_ = test::NetNamespaces();
+  }
+  // Nothing of the run may outlive the command: no process, no namespace.
+  void ExpectNothingLeft() {
+    EXPECT_TRUE(test::ProcessesMentioning(out_).empty());
+    EXPECT_EQ(test::NetNamespaces(), namespaces_before_);
+  }
+  std::vector<std::string> BootArgs(const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"boot", "--out", out_, "--memory", "384", "--cpus", "1",
+                                     "--swap-size", "1G"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  // Waits until the run streams telemetry, i.e. swap is on.
+  bool WaitForTelemetry(controller::Subprocess& p) {
+    for (int i = 0; i < 1200 && p.Running(); ++i) {
+      if (fs::exists(out_ + "/telemetry.jsonl") && fs::file_size(out_ + "/telemetry.jsonl") > 0) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+  }
+  std::string dir_, out_;
+  std::set<std::string> namespaces_before_;
+};
+
+TEST_F(BootE2ETest, SwapsOverNbdThroughTheWireUnderPressure) {
+  int rc = test::RunCli(BootArgs({"--duration", "40", "--spike", "600"}), dir_ + "/log",
+                        std::chrono::seconds(420));
+  std::string log = test::ReadFile(dir_ + "/log");
+  ASSERT_EQ(rc, 0) << log << test::ReadFile(out_ + "/console.log");
+
+  std::vector<agent::Sample> victim = ReadSamples(out_ + "/telemetry.jsonl");
+  ASSERT_GE(victim.size(), 20u);
+  // /proc/swaps in the victim lists the NBD device.
+  bool listed = false;
+  for (const auto& sw : victim.front().swaps()) listed |= sw.filename() == "/dev/nbd0";
+  EXPECT_TRUE(listed) << victim.front().DebugString();
+  // Swap is really used: pages went out, and swap usage grew.
+  uint64_t out_pages = Vm(victim.back(), "pswpout") - Vm(victim.front(), "pswpout");
+  EXPECT_GT(out_pages, 10000u) << "pswpout barely rose";
+  EXPECT_LT(victim.back().meminfo_kib().at("SwapFree"), victim.front().meminfo_kib().at("SwapFree"));
+
+  // Those pages crossed the wire: in on its victim side, out on its server side.
+  std::vector<agent::Sample> wire = ReadSamples(out_ + "/wire-telemetry.jsonl");
+  ASSERT_GE(wire.size(), 2u);
+  uint64_t swapped_bytes = out_pages * 4096;
+  uint64_t wire_in = wire.back().net_dev().at("data0").rx_bytes() -
+                     wire.front().net_dev().at("data0").rx_bytes();
+  uint64_t wire_out = wire.back().net_dev().at("data1").tx_bytes() -
+                      wire.front().net_dev().at("data1").tx_bytes();
+  EXPECT_GE(wire_in, swapped_bytes * 9 / 10);
+  EXPECT_GE(wire_out, swapped_bytes * 9 / 10);
+
+  RunMeta meta;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(test::ReadFile(out_ + "/meta.json"),
+                                                          &meta)
+                  .ok());
+  EXPECT_EQ(meta.outcome(), "completed");
+  EXPECT_EQ(meta.kernel().sha256().size(), 64u);
+  EXPECT_FALSE(meta.kernel().release().empty());
+  EXPECT_TRUE(meta.accel() == "tcg" || meta.accel() == "kvm");
+  EXPECT_GT(meta.boot_to_ready_s(), 0.0);
+  EXPECT_EQ(meta.swap().device(), "/dev/nbd0");
+  // Consoles are whole, from the first line of the kernel.
+  EXPECT_NE(test::ReadFile(out_ + "/console.log").find("Linux version"), std::string::npos);
+  EXPECT_NE(test::ReadFile(out_ + "/wire-console.log").find("Linux version"), std::string::npos);
+  ExpectNothingLeft();
+}
+
+TEST_F(BootE2ETest, CtrlCShutsDownInOrder) {
+  auto p = test::StartCli(BootArgs({}), dir_ + "/log");
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(WaitForTelemetry(*p)) << test::ReadFile(dir_ + "/log");
+  p->Signal(SIGINT);
+  ASSERT_TRUE(p->WaitFor(std::chrono::seconds(60)));
+  EXPECT_EQ(p->DescribeExit(), "exited with status 0") << test::ReadFile(dir_ + "/log");
+  EXPECT_NE(test::ReadFile(out_ + "/meta.json").find("\"interrupted\""), std::string::npos);
+  ExpectNothingLeft();
+}
+
+TEST_F(BootE2ETest, SigkilledControllerTakesItsChildrenAndNamespaceAlong) {
+  auto p = test::StartCli(BootArgs({}), dir_ + "/log");
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(WaitForTelemetry(*p)) << test::ReadFile(dir_ + "/log");
+  EXPECT_FALSE(test::ProcessesMentioning(out_).empty()) << "no QEMU found while running";
+  p->Signal(SIGKILL);
+  ASSERT_TRUE(p->WaitFor(std::chrono::seconds(10)));
+  bool clean = false;
+  for (int i = 0; i < 100 && !clean; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    clean = test::ProcessesMentioning(out_).empty() && test::NetNamespaces() == namespaces_before_;
+  }
+  EXPECT_TRUE(clean);
+  ExpectNothingLeft();
+  // No meta.json: a killed run is never mistaken for a finished one.
+  EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
+}
+
+}  // namespace
+}  // namespace swapchaos::controller

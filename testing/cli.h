@@ -1,0 +1,79 @@
+#ifndef SWAPCHAOS_TESTING_CLI_H_
+#define SWAPCHAOS_TESTING_CLI_H_
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "controller/process/subprocess.h"
+#include "gtest/gtest.h"
+
+// Helpers for tests that run the swapchaos command as a user would.
+namespace swapchaos::test {
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Starts `swapchaos ARGS...` (the binary CMake built) with its output in `log`.
+inline std::unique_ptr<controller::Subprocess> StartCli(const std::vector<std::string>& args,
+                                                        const std::string& log) {
+  std::vector<std::string> argv = {SWAPCHAOS_CLI};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = controller::Subprocess::Spawn({argv, log});
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? std::move(*p) : nullptr;
+}
+
+// Runs it to the end; returns its exit status (-1 if it did not end in time).
+inline int RunCli(const std::vector<std::string>& args, const std::string& log,
+                  std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  auto p = StartCli(args, log);
+  if (!p || !p->WaitFor(timeout)) return -1;
+  std::string how = p->DescribeExit();
+  return how.starts_with("exited with status ") ? std::stoi(how.substr(19)) : -1;
+}
+
+// Every network namespace some process is in, by inode.
+inline std::set<std::string> NetNamespaces() {
+  std::set<std::string> out;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = readdir(proc)) {
+    char buf[64];
+    ssize_t n = readlink(("/proc/" + std::string(e->d_name) + "/ns/net").c_str(), buf, sizeof buf);
+    if (n > 0) out.insert(std::string(buf, static_cast<size_t>(n)));
+  }
+  closedir(proc);
+  return out;
+}
+
+// Command lines of live processes that mention `needle` (a run's directory).
+inline std::vector<std::string> ProcessesMentioning(const std::string& needle) {
+  std::vector<std::string> out;
+  DIR* proc = opendir("/proc");
+  while (dirent* e = readdir(proc)) {
+    std::string cmdline = ReadFile("/proc/" + std::string(e->d_name) + "/cmdline");
+    std::string stat = ReadFile("/proc/" + std::string(e->d_name) + "/stat");
+    if (cmdline.find(needle) != std::string::npos && stat.find(") Z ") == std::string::npos) {
+      for (char& c : cmdline) c = c == '\0' ? ' ' : c;
+      out.push_back(cmdline);
+    }
+  }
+  closedir(proc);
+  return out;
+}
+
+}  // namespace swapchaos::test
+
+#endif  // SWAPCHAOS_TESTING_CLI_H_
