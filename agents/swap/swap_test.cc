@@ -19,14 +19,14 @@ TEST(SwapHeaderTest, UtilLinuxRecognisesIt) {
   ASSERT_TRUE(WriteSwapHeader(fd, 64 << 20).ok());
   close(fd);
   // blkid reads the same fields swapon(8) checks.
-  std::string out = test::ShellOutput("blkid -p -o export " + path);
+  std::string out = test::ShellOutput("/sbin/blkid -p -o export " + path);
   EXPECT_NE(out.find("TYPE=swap"), std::string::npos) << out;
   EXPECT_NE(out.find("VERSION=1"), std::string::npos) << out;
   EXPECT_NE(out.find("LABEL=swapchaos"), std::string::npos) << out;
   EXPECT_NE(out.find("UUID="), std::string::npos) << out;
   // swaplabel reads last_page through the same header; the size must match mkswap's.
   std::string mk = test::UniqueTempDir() + "/swap_ref.img";
-  test::ShellOutput("truncate -s 64M " + mk + " && mkswap " + mk + " >/dev/null 2>&1");
+  test::ShellOutput("truncate -s 64M " + mk + " && /sbin/mkswap " + mk + " >/dev/null 2>&1");
   std::string ours = test::ShellOutput("od -An -tu4 -j1028 -N4 " + path);
   std::string theirs = test::ShellOutput("od -An -tu4 -j1028 -N4 " + mk);
   EXPECT_EQ(ours, theirs);

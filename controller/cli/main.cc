@@ -45,6 +45,9 @@ swapchaos boot flags:
   --spike MIB            start a memory spike of MIB in the victim (default 0: none)
   --duration S           seconds to run once swap is on; 0 = until Ctrl-C (default 0)
   --telemetry-hz N       telemetry samples per second (default 2)
+  --boot-timeout S       seconds a guest may take to answer; one silent on its
+                         console for min(60, S) has a kernel that does not boot
+                         (default 300)
   --out DIR              results: console.log, wire-console.log, telemetry.jsonl,
                          wire-telemetry.jsonl, meta.json, the QEMU and nbd-server
                          logs (default runs/boot-<UTC time>); must be new or empty
@@ -87,6 +90,7 @@ int Boot(const std::vector<std::string>& args) {
                                    {"spike", "0"},
                                    {"duration", "0"},
                                    {"telemetry-hz", "2"},
+                                   {"boot-timeout", "300"},
                                    {"out", DefaultOutDir()},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", self_dir + "/swapchaos-agent"}});
@@ -111,6 +115,7 @@ int Boot(const std::vector<std::string>& args) {
   uint_flag("spike", [&](uint32_t v) { req.set_spike_mib(v); });
   uint_flag("duration", [&](uint32_t v) { req.set_duration_s(v); });
   uint_flag("telemetry-hz", [&](uint32_t v) { req.set_telemetry_hz(v); });
+  uint_flag("boot-timeout", [&](uint32_t v) { req.set_boot_timeout_s(v); });
   auto swap_size = flags->GetSize("swap-size");
   if (!swap_size.ok()) bad.Update(swap_size.status());
   if (!bad.ok()) return Fail(kExitBadInput, std::string(bad.message()));

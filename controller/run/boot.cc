@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 #include <filesystem>
@@ -30,9 +31,8 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// TCG is slow: a guest gets this long to print anything, and to answer.
-constexpr auto kConsoleTimeout = std::chrono::seconds(60);
-constexpr auto kReadyTimeout = std::chrono::seconds(300);
+// A booting kernel prints within this long, even under TCG.
+constexpr auto kMaxConsoleSilence = std::chrono::seconds(60);
 constexpr char kInitMarker[] = "swapchaos-init:";
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -101,6 +101,7 @@ absl::Status Validate(const BootRequest& r) {
   if (r.telemetry_hz() < 1 || r.telemetry_hz() > 100) {
     return absl::InvalidArgumentError("--telemetry-hz must be 1..100");
   }
+  if (r.boot_timeout_s() < 5) return absl::InvalidArgumentError("--boot-timeout must be >= 5 s");
   if (r.out_dir().empty()) return absl::InvalidArgumentError("--out DIR is required");
   std::error_code ec;
   if (fs::exists(r.out_dir(), ec) && !fs::is_empty(r.out_dir(), ec)) {
@@ -112,33 +113,51 @@ absl::Status Validate(const BootRequest& r) {
   return absl::OkStatus();
 }
 
-// Why a guest is not ready yet, or an error if it never will be.
-absl::Status BootWatch(QemuVm& vm, const std::string& role, const std::function<bool()>& stop) {
+absl::Status SilentKernel(QemuVm& vm, const std::string& role, std::chrono::seconds waited) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "kernel ", vm.spec().kernel, " printed nothing on the ", role, " VM's console within ",
+      waited.count(), " s (console: ", vm.spec().console_path, ")"));
+}
+
+// OK while a booting guest may still come up; otherwise why it never will.
+// A guest that stops by itself before our init ran (with -no-reboot, QEMU
+// exits 0 on the guest's reset, panic or power-off) or stays silent has a
+// kernel that does not boot: bad input. QEMU failing is ours.
+absl::Status BootWatch(QemuVm& vm, const std::string& role, std::chrono::seconds silence,
+                       const std::function<bool()>& stop) {
   if (stop()) return absl::CancelledError("interrupted while booting");
   if (!vm.process().Running()) {
-    return absl::UnavailableError(absl::StrCat("QEMU for the ", role, " ",
-                                               vm.process().DescribeExit(), "; its output:\n",
+    std::string how = vm.process().DescribeExit();
+    if (how == "exited with status 0" && !vm.ConsoleContains(kInitMarker)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kernel ", vm.spec().kernel, " stopped (reset, panic or power-off) before reaching "
+          "init in the ", role, " VM (console: ", vm.spec().console_path, ", ",
+          vm.ConsoleBytes(), " bytes)"));
+    }
+    return absl::UnavailableError(absl::StrCat("QEMU for the ", role, " ", how, "; its output:\n",
                                                vm.process().LogTail(1500)));
   }
-  if (steady_clock::now() - vm.started() > kConsoleTimeout && vm.ConsoleBytes() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "kernel ", vm.spec().kernel, " printed nothing on the ", role, "'s console within ",
-        kConsoleTimeout.count(), " s (console: ", vm.spec().console_path, ")"));
+  if (steady_clock::now() - vm.started() > silence && vm.ConsoleBytes() == 0) {
+    return SilentKernel(vm, role, silence);
   }
   return absl::OkStatus();
 }
 
-// A boot that never reached our init is the kernel's failure (bad input);
-// one that did and still has no agent is ours.
-absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::string& role) {
-  if (s.ok() || absl::IsCancelled(s) || absl::IsInvalidArgument(s)) return s;
-  if (!vm.ConsoleContains(kInitMarker) && vm.ConsoleBytes() > 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kernel ", vm.spec().kernel, " did not boot to init in the ", role, ": ",
-                     s.message(), "\n(console: ", vm.spec().console_path, ")"));
+// The agent not answering in time: the kernel's fault if it never reached
+// our init, ours if it did.
+absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::string& role,
+                                 std::chrono::seconds timeout) {
+  if (!absl::IsDeadlineExceeded(s)) return s;
+  if (vm.ConsoleBytes() == 0) return SilentKernel(vm, role, timeout);
+  if (!vm.ConsoleContains(kInitMarker)) {
+    return absl::InvalidArgumentError(absl::StrCat("kernel ", vm.spec().kernel,
+                                                   " did not reach init in the ", role, " VM: ",
+                                                   s.message(), " (console: ",
+                                                   vm.spec().console_path, ")"));
   }
-  return absl::UnavailableError(absl::StrCat("the ", role, "'s agent never answered: ", s.message(),
-                                             "\n(console: ", vm.spec().console_path, ")"));
+  return absl::UnavailableError(absl::StrCat("the ", role, " VM reached init but its agent ",
+                                             "never answered: ", s.message(), " (console: ",
+                                             vm.spec().console_path, ")"));
 }
 
 uint64_t Get(const google::protobuf::Map<std::string, uint64_t>& m, const std::string& k) {
@@ -288,20 +307,22 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
 
   AgentClient victim_agent(*victim_port);
   AgentClient wire_agent(*wire_port);
-  auto deadline = steady_clock::now() + kReadyTimeout;
+  const auto timeout = std::chrono::seconds(request.boot_timeout_s());
+  const auto silence = std::min<std::chrono::seconds>(kMaxConsoleSilence, timeout);
+  auto deadline = steady_clock::now() + timeout;
   auto wire_ready = std::async(std::launch::async, [&] {
     auto r = wire_agent.WaitReady(deadline,
-                                  [&] { return BootWatch(**wire, "wire", env.stop_requested); });
+                                  [&] { return BootWatch(**wire, "wire", silence, env.stop_requested); });
     return std::pair(r.status(), steady_clock::now());
   });
   auto victim_info = victim_agent.WaitReady(
-      deadline, [&] { return BootWatch(**victim, "victim", env.stop_requested); });
+      deadline, [&] { return BootWatch(**victim, "victim", silence, env.stop_requested); });
   auto victim_ready_at = steady_clock::now();
   auto [wire_status, wire_ready_at] = wire_ready.get();
-  if (absl::Status s = ClassifyBootFailure(victim_info.status(), **victim, "victim"); !s.ok()) {
+  if (absl::Status s = ClassifyBootFailure(victim_info.status(), **victim, "victim", timeout); !s.ok()) {
     return s;
   }
-  if (absl::Status s = ClassifyBootFailure(wire_status, **wire, "wire"); !s.ok()) return s;
+  if (absl::Status s = ClassifyBootFailure(wire_status, **wire, "wire", timeout); !s.ok()) return s;
   meta.set_boot_to_ready_s(Seconds(victim_ready_at - (*victim)->started()));
   meta.set_wire_boot_to_ready_s(Seconds(wire_ready_at - (*wire)->started()));
   say << absl::StrFormat("victim agent ready after %.1f s (kernel %s), wire after %.1f s\n",

@@ -3,7 +3,9 @@
 #include <google/protobuf/util/json_util.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -137,6 +139,42 @@ TEST_F(BootE2ETest, SigkilledControllerTakesItsChildrenAndNamespaceAlong) {
   ExpectNothingLeft();
   // No meta.json: a killed run is never mistaken for a finished one.
   EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
+}
+
+// A copy of the default kernel, broken: its header still reads as a bzImage
+// of the same release, so only booting it can tell.
+std::string BrokenKernel(const std::string& dir, size_t keep_bytes, bool zero_middle) {
+  std::string path = dir + "/vmlinuz-broken";
+  std::string image = test::ReadFile(test::ShellOutput(
+      "ls /boot/vmlinuz-*-cloud-amd64 | sort -V | tail -n 1 | tr -d '\\n'"));
+  EXPECT_GT(image.size(), 8u << 20);
+  if (zero_middle) std::fill(image.begin() + (4 << 20), image.begin() + (6 << 20), '\0');
+  std::ofstream(path, std::ios::binary) << image.substr(0, keep_bytes);
+  return path;
+}
+
+TEST_F(BootE2ETest, KernelThatResetsBeforeInitIsBadInput) {
+  std::string kernel = BrokenKernel(dir_, 4 << 20, false);  // truncated: resets at once
+  int rc = test::RunCli(BootArgs({"--kernel", kernel, "--duration", "5"}), dir_ + "/log",
+                        std::chrono::seconds(120));
+  std::string log = test::ReadFile(dir_ + "/log");
+  EXPECT_EQ(rc, 2) << log;
+  EXPECT_NE(log.find("stopped (reset, panic or power-off) before reaching init"),
+            std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
+  ExpectNothingLeft();
+}
+
+TEST_F(BootE2ETest, KernelThatNeverPrintsIsBadInput) {
+  std::string kernel = BrokenKernel(dir_, std::string::npos, true);  // hangs silently
+  int rc = test::RunCli(BootArgs({"--kernel", kernel, "--boot-timeout", "8"}), dir_ + "/log",
+                        std::chrono::seconds(120));
+  std::string log = test::ReadFile(dir_ + "/log");
+  EXPECT_EQ(rc, 2) << log;
+  EXPECT_NE(log.find("printed nothing on the victim VM's console within 8 s"), std::string::npos)
+      << log;
+  EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
+  ExpectNothingLeft();
 }
 
 }  // namespace
