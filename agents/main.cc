@@ -1,5 +1,7 @@
-// swapchaos-agent: runs inside each guest as the child of init.
-//   swapchaos-agent --role=victim|wire --listen=ADDR:PORT
+// swapchaos-agent: runs inside each guest as the child of init. It brings
+// the guest up (modules, NICs, routes), then serves the Agent service.
+//   swapchaos-agent --role=victim|wire --listen=ADDR:PORT [--modules=LIST]
+//                   [--nic=NAME,MAC,CIDR]... [--route=DST,GW]... [--forward]
 #include <grpcpp/grpcpp.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -10,7 +12,9 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "agents/boot/bringup.h"
 #include "agents/service.h"
 
 namespace {
@@ -38,26 +42,50 @@ bool PinInMemory() {
   return locked;
 }
 
-int Usage(const char* why) {
+int Usage(const std::string& why) {
   std::fprintf(stderr,
                "swapchaos-agent: %s\nusage: swapchaos-agent --role=victim|wire "
-               "--listen=ADDR:PORT\n",
-               why);
+               "--listen=ADDR:PORT [--modules=LIST] [--nic=NAME,MAC,CIDR]... "
+               "[--route=DST,GW]... [--forward]\n",
+               why.c_str());
   return 2;
+}
+
+void Report(const char* step, const absl::Status& s) {
+  if (!s.ok()) {
+    std::printf("swapchaos-agent: %s: %s\n", step, std::string(s.message()).c_str());
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string role_name, listen;
+  std::string role_name, listen, modules;
+  std::vector<swapchaos::agents::boot::NicConfig> nics;
+  std::vector<swapchaos::agents::boot::RouteConfig> routes;
+  bool forward = false;
   for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
+    std::string a = argv[i];
+    std::string value = a.substr(a.find('=') + 1);
     if (a.starts_with("--role=")) {
-      role_name = a.substr(7);
+      role_name = value;
     } else if (a.starts_with("--listen=")) {
-      listen = a.substr(9);
+      listen = value;
+    } else if (a.starts_with("--modules=")) {
+      modules = value;
+    } else if (a.starts_with("--nic=")) {
+      auto nic = swapchaos::agents::boot::ParseNic(value);
+      if (!nic.ok()) return Usage(std::string(nic.status().message()));
+      nics.push_back(*nic);
+    } else if (a.starts_with("--route=")) {
+      auto route = swapchaos::agents::boot::ParseRoute(value);
+      if (!route.ok()) return Usage(std::string(route.status().message()));
+      routes.push_back(*route);
+    } else if (a == "--forward") {
+      forward = true;
     } else {
-      return Usage(("unknown argument " + std::string(a)).c_str());
+      return Usage("unknown argument " + a);
     }
   }
   swapchaos::agent::Role role = role_name == "victim" ? swapchaos::agent::ROLE_VICTIM
@@ -66,6 +94,13 @@ int main(int argc, char** argv) {
   if (role == swapchaos::agent::ROLE_UNSPECIFIED) return Usage("--role must be victim or wire");
   if (listen.empty()) return Usage("--listen is required (the control NIC's address)");
 
+  // A failed step is reported and the agent serves anyway: what did come up
+  // (the control NIC, say) lets the controller see what went wrong.
+  if (!modules.empty()) {
+    Report("modules", swapchaos::agents::boot::LoadModules(modules, "/lib/modules"));
+  }
+  Report("network",
+         swapchaos::agents::boot::ConfigureNetwork(nics, routes, forward, std::chrono::seconds(5)));
   bool locked = PinInMemory();
   swapchaos::agents::AgentService service(role, locked);
   grpc::ServerBuilder builder;

@@ -1,7 +1,8 @@
-// boot_bench: what the agent costs at boot. Times, on the same kernel and
-// acceleration in the same run, (a) QEMU start until a minimal init prints
-// its marker (the floor: kernel boot alone) and (b) QEMU start until the
-// victim's agent answers gRPC (a real run's victim: modules, NICs, agent).
+// boot_bench: what the agent costs at boot. Times, with the victim's QEMU
+// command line (same kernel, devices, memory, acceleration) in the same run,
+// (a) QEMU start until a minimal init prints its marker (the floor: firmware
+// and kernel boot alone) and (b) QEMU start until the victim's agent answers
+// gRPC (modules loaded, NICs up, agent serving).
 // Prints each run, the medians and their ratio. Target: ratio <= 1.3.
 //
 //   build/bin/boot_bench [--runs N] [--kernel PATH] [--memory MIB]
@@ -44,10 +45,15 @@ int main(int argc, char** argv) {
   std::string kernel_path;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--runs") runs = std::atoi(argv[i + 1]);
-    else if (a == "--kernel") kernel_path = argv[i + 1];
-    else if (a == "--memory") memory = static_cast<uint32_t>(std::atoi(argv[i + 1]));
-    else return std::fprintf(stderr, "usage: boot_bench [--runs N] [--kernel PATH] [--memory MIB]\n"), 2;
+    if (a == "--runs")
+      runs = std::atoi(argv[i + 1]);
+    else if (a == "--kernel")
+      kernel_path = argv[i + 1];
+    else if (a == "--memory")
+      memory = static_cast<uint32_t>(std::atoi(argv[i + 1]));
+    else
+      return std::fprintf(stderr, "usage: boot_bench [--runs N] [--kernel PATH] [--memory MIB]\n"),
+             2;
   }
   if (kernel_path.empty()) {
     auto k = kernels::DefaultKernelPath();
@@ -57,10 +63,10 @@ int main(int argc, char** argv) {
   auto kernel = kernels::ReadKernelImage(kernel_path);
   if (!kernel.ok()) return Die("kernel", kernel.status());
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  std::string cache = std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") +
-                      "/.cache/swapchaos";
-  std::string work = (fs::temp_directory_path() / ("swapchaos-bench-" + std::to_string(getpid())))
-                         .string();
+  std::string cache =
+      std::string(std::getenv("HOME") ? std::getenv("HOME") : "/root") + "/.cache/swapchaos";
+  std::string work =
+      (fs::temp_directory_path() / ("swapchaos-bench-" + std::to_string(getpid()))).string();
   fs::create_directories(work);
 
   auto agent_image = kernels::BuildGuestImage(
@@ -76,28 +82,28 @@ int main(int argc, char** argv) {
 
   std::vector<double> floor_s, agent_s;
   for (int run = 0; run < runs; ++run) {
-    controller::QemuSpec probe{.name = "bench-floor", .kernel = kernel->path,
-                               .initrd = *probe_image, .memory_mib = memory, .cpus = 1,
-                               .accel = accel->accel, .console_path = work + "/floor.log",
-                               .log_path = work + "/floor-qemu.log"};
-    fs::remove(probe.console_path);
-    auto floor = controller::SecondsToConsoleMarker(probe, controller::kProbeMarker,
-                                                    std::chrono::seconds(120));
-    if (!floor.ok()) return Die("minimal boot", floor.status());
-
+    // Both boots use the victim's exact QEMU shape (devices, NICs, memory);
+    // only the initramfs differs.
     auto net = controller::CreateRunNetwork();
     if (!net.ok()) return Die("network", net.status());
     auto port = controller::FreeLoopbackPort();
     if (!port.ok()) return Die("port", port.status());
     controller::QemuSpec spec = controller::VictimQemuSpec(
         **net, kernel->path, *agent_image, memory, 1, accel->accel, *port, {work, work});
+
+    controller::QemuSpec probe = spec;
+    probe.initrd = *probe_image;
+    fs::remove(probe.console_path);
+    auto floor = controller::SecondsToConsoleMarker(probe, controller::kProbeMarker,
+                                                    std::chrono::seconds(120));
+    if (!floor.ok()) return Die("minimal boot", floor.status());
+
     fs::remove(spec.console_path);
     auto vm = controller::QemuVm::Start(spec);
     if (!vm.ok()) return Die("agent boot", vm.status());
     controller::AgentClient agent(*port);
     auto info = agent.WaitReady(steady_clock::now() + std::chrono::seconds(300), [&] {
-      return (*vm)->process().Running() ? absl::OkStatus()
-                                        : absl::UnavailableError("QEMU exited");
+      return (*vm)->process().Running() ? absl::OkStatus() : absl::UnavailableError("QEMU exited");
     });
     if (!info.ok()) return Die("agent boot", info.status());
     double ready = std::chrono::duration<double>(steady_clock::now() - (*vm)->started()).count();

@@ -36,7 +36,9 @@ constexpr uint32_t kRepErrUnknown = kRepErrBit | 6;
 constexpr uint16_t kInfoExport = 0;
 constexpr uint16_t kInfoBlockSize = 3;
 
-std::string Errno(std::string_view what) { return absl::StrCat(std::string(what), ": ", std::strerror(errno)); }
+std::string Errno(std::string_view what) {
+  return absl::StrCat(std::string(what), ": ", std::strerror(errno));
+}
 
 absl::Status SetTimeouts(int fd, int timeout_ms) {
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};

@@ -14,7 +14,6 @@
 namespace swapchaos::agents::nbd {
 namespace {
 
-
 // A real Debian nbd-server on loopback, in its forking mode so that the
 // readiness probe's connection does not use up the server.
 class NbdServerTest : public testing::Test {

@@ -1,7 +1,6 @@
 #ifndef SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
 #define SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
 
-
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "swapchaos/agent.pb.h"

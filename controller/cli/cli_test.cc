@@ -1,10 +1,11 @@
 // The command line's bad-input paths, run as a user would: each must exit 2
 // with a message naming what is wrong, and start nothing.
+#include "testing/cli.h"
+
 #include <filesystem>
 #include <fstream>
 
 #include "gtest/gtest.h"
-#include "testing/cli.h"
 #include "testing/shell.h"
 
 namespace swapchaos::controller {
@@ -43,7 +44,9 @@ TEST_F(CliBadInputTest, ModulesDirectoryWithoutModules) {
   ExpectBadInput({"--modules", "/nonexistent/modules"}, "modules directory /nonexistent/modules");
 }
 
-TEST_F(CliBadInputTest, UnknownFlag) { ExpectBadInput({"--memroy", "512"}, "unknown flag --memroy"); }
+TEST_F(CliBadInputTest, UnknownFlag) {
+  ExpectBadInput({"--memroy", "512"}, "unknown flag --memroy");
+}
 
 TEST_F(CliBadInputTest, MemoryOutOfRange) { ExpectBadInput({"--memory", "64"}, "--memory"); }
 

@@ -130,9 +130,10 @@ absl::Status BootWatch(QemuVm& vm, const std::string& role, std::chrono::seconds
     std::string how = vm.process().DescribeExit();
     if (how == "exited with status 0" && !vm.ConsoleContains(kInitMarker)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "kernel ", vm.spec().kernel, " stopped (reset, panic or power-off) before reaching "
-          "init in the ", role, " VM (console: ", vm.spec().console_path, ", ",
-          vm.ConsoleBytes(), " bytes)"));
+          "kernel ", vm.spec().kernel,
+          " stopped (reset, panic or power-off) before reaching "
+          "init in the ",
+          role, " VM (console: ", vm.spec().console_path, ", ", vm.ConsoleBytes(), " bytes)"));
     }
     return absl::UnavailableError(absl::StrCat("QEMU for the ", role, " ", how, "; its output:\n",
                                                vm.process().LogTail(1500)));
@@ -150,14 +151,13 @@ absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::s
   if (!absl::IsDeadlineExceeded(s)) return s;
   if (vm.ConsoleBytes() == 0) return SilentKernel(vm, role, timeout);
   if (!vm.ConsoleContains(kInitMarker)) {
-    return absl::InvalidArgumentError(absl::StrCat("kernel ", vm.spec().kernel,
-                                                   " did not reach init in the ", role, " VM: ",
-                                                   s.message(), " (console: ",
-                                                   vm.spec().console_path, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel ", vm.spec().kernel, " did not reach init in the ", role,
+                     " VM: ", s.message(), " (console: ", vm.spec().console_path, ")"));
   }
   return absl::UnavailableError(absl::StrCat("the ", role, " VM reached init but its agent ",
-                                             "never answered: ", s.message(), " (console: ",
-                                             vm.spec().console_path, ")"));
+                                             "never answered: ", s.message(),
+                                             " (console: ", vm.spec().console_path, ")"));
 }
 
 uint64_t Get(const google::protobuf::Map<std::string, uint64_t>& m, const std::string& k) {
@@ -294,11 +294,11 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
   if (!victim_port.ok()) return victim_port.status();
   if (!wire_port.ok()) return wire_port.status();
   VmPaths paths{out, work->path()};
-  QemuSpec wire_spec = WireQemuSpec(**net, wire_kernel->path, *wire_image, accel->accel,
-                                    *wire_port, paths);
-  QemuSpec victim_spec = VictimQemuSpec(**net, victim_kernel->path, *victim_image,
-                                        request.victim().memory_mib(), request.victim().cpus(),
-                                        accel->accel, *victim_port, paths);
+  QemuSpec wire_spec =
+      WireQemuSpec(**net, wire_kernel->path, *wire_image, accel->accel, *wire_port, paths);
+  QemuSpec victim_spec =
+      VictimQemuSpec(**net, victim_kernel->path, *victim_image, request.victim().memory_mib(),
+                     request.victim().cpus(), accel->accel, *victim_port, paths);
   auto wire = QemuVm::Start(wire_spec);
   if (!wire.ok()) return wire.status();
   auto victim = QemuVm::Start(victim_spec);
@@ -311,15 +311,16 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
   const auto silence = std::min<std::chrono::seconds>(kMaxConsoleSilence, timeout);
   auto deadline = steady_clock::now() + timeout;
   auto wire_ready = std::async(std::launch::async, [&] {
-    auto r = wire_agent.WaitReady(deadline,
-                                  [&] { return BootWatch(**wire, "wire", silence, env.stop_requested); });
+    auto r = wire_agent.WaitReady(
+        deadline, [&] { return BootWatch(**wire, "wire", silence, env.stop_requested); });
     return std::pair(r.status(), steady_clock::now());
   });
   auto victim_info = victim_agent.WaitReady(
       deadline, [&] { return BootWatch(**victim, "victim", silence, env.stop_requested); });
   auto victim_ready_at = steady_clock::now();
   auto [wire_status, wire_ready_at] = wire_ready.get();
-  if (absl::Status s = ClassifyBootFailure(victim_info.status(), **victim, "victim", timeout); !s.ok()) {
+  if (absl::Status s = ClassifyBootFailure(victim_info.status(), **victim, "victim", timeout);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s = ClassifyBootFailure(wire_status, **wire, "wire", timeout); !s.ok()) return s;

@@ -49,8 +49,8 @@ class BootE2ETest : public testing::Test {
     EXPECT_EQ(test::NetNamespaces(), namespaces_before_);
   }
   std::vector<std::string> BootArgs(const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"boot", "--out", out_, "--memory", "384", "--cpus", "1",
-                                     "--swap-size", "1G"};
+    std::vector<std::string> args = {"boot",   "--out", out_,          "--memory", "384",
+                                     "--cpus", "1",     "--swap-size", "1G"};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -83,23 +83,23 @@ TEST_F(BootE2ETest, SwapsOverNbdThroughTheWireUnderPressure) {
   // Swap is really used: pages went out, and swap usage grew.
   uint64_t out_pages = Vm(victim.back(), "pswpout") - Vm(victim.front(), "pswpout");
   EXPECT_GT(out_pages, 10000u) << "pswpout barely rose";
-  EXPECT_LT(victim.back().meminfo_kib().at("SwapFree"), victim.front().meminfo_kib().at("SwapFree"));
+  EXPECT_LT(victim.back().meminfo_kib().at("SwapFree"),
+            victim.front().meminfo_kib().at("SwapFree"));
 
   // Those pages crossed the wire: in on its victim side, out on its server side.
   std::vector<agent::Sample> wire = ReadSamples(out_ + "/wire-telemetry.jsonl");
   ASSERT_GE(wire.size(), 2u);
   uint64_t swapped_bytes = out_pages * 4096;
-  uint64_t wire_in = wire.back().net_dev().at("data0").rx_bytes() -
-                     wire.front().net_dev().at("data0").rx_bytes();
-  uint64_t wire_out = wire.back().net_dev().at("data1").tx_bytes() -
-                      wire.front().net_dev().at("data1").tx_bytes();
+  uint64_t wire_in =
+      wire.back().net_dev().at("data0").rx_bytes() - wire.front().net_dev().at("data0").rx_bytes();
+  uint64_t wire_out =
+      wire.back().net_dev().at("data1").tx_bytes() - wire.front().net_dev().at("data1").tx_bytes();
   EXPECT_GE(wire_in, swapped_bytes * 9 / 10);
   EXPECT_GE(wire_out, swapped_bytes * 9 / 10);
 
   RunMeta meta;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(test::ReadFile(out_ + "/meta.json"),
-                                                          &meta)
-                  .ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(test::ReadFile(out_ + "/meta.json"), &meta).ok());
   EXPECT_EQ(meta.outcome(), "completed");
   EXPECT_EQ(meta.kernel().sha256().size(), 64u);
   EXPECT_FALSE(meta.kernel().release().empty());
@@ -145,8 +145,8 @@ TEST_F(BootE2ETest, SigkilledControllerTakesItsChildrenAndNamespaceAlong) {
 // of the same release, so only booting it can tell.
 std::string BrokenKernel(const std::string& dir, size_t keep_bytes, bool zero_middle) {
   std::string path = dir + "/vmlinuz-broken";
-  std::string image = test::ReadFile(test::ShellOutput(
-      "ls /boot/vmlinuz-*-cloud-amd64 | sort -V | tail -n 1 | tr -d '\\n'"));
+  std::string image = test::ReadFile(
+      test::ShellOutput("ls /boot/vmlinuz-*-cloud-amd64 | sort -V | tail -n 1 | tr -d '\\n'"));
   EXPECT_GT(image.size(), 8u << 20);
   if (zero_middle) std::fill(image.begin() + (4 << 20), image.begin() + (6 << 20), '\0');
   std::ofstream(path, std::ios::binary) << image.substr(0, keep_bytes);
@@ -159,8 +159,8 @@ TEST_F(BootE2ETest, KernelThatResetsBeforeInitIsBadInput) {
                         std::chrono::seconds(120));
   std::string log = test::ReadFile(dir_ + "/log");
   EXPECT_EQ(rc, 2) << log;
-  EXPECT_NE(log.find("stopped (reset, panic or power-off) before reaching init"),
-            std::string::npos) << log;
+  EXPECT_NE(log.find("stopped (reset, panic or power-off) before reaching init"), std::string::npos)
+      << log;
   EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
   ExpectNothingLeft();
 }

@@ -26,9 +26,9 @@ AgentClient::AgentClient(uint16_t host_port) {
   grpc::ChannelArguments args;
   // The guest's port is forwarded before the agent listens: retry quickly, so
   // readiness is measured, not the backoff.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 50);
   stub_ = agent::Agent::NewStub(grpc::CreateCustomChannel(
       absl::StrCat("127.0.0.1:", host_port), grpc::InsecureChannelCredentials(), args));
 }

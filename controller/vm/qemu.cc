@@ -54,8 +54,10 @@ std::vector<std::string> QemuArgv(const QemuSpec& s) {
             ? absl::StrCat("tap,id=", n.id, ",fd=", n.tap_fd)
             : absl::StrCat("user,id=", n.id, ",restrict=on,hostfwd=tcp:127.0.0.1:", n.host_port,
                            "-", n.guest_ip, ":", n.guest_port);
-    argv.insert(argv.end(), {"-netdev", netdev, "-device",
-                             absl::StrCat("virtio-net-pci,netdev=", n.id, ",mac=", n.mac)});
+    // No option ROM: the firmware would spend boot time on a PXE ROM we never use.
+    argv.insert(argv.end(),
+                {"-netdev", netdev, "-device",
+                 absl::StrCat("virtio-net-pci,netdev=", n.id, ",mac=", n.mac, ",romfile=")});
   }
   return argv;
 }

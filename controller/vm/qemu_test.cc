@@ -39,7 +39,8 @@ TEST(QemuArgvTest, ControlNicIsRestrictedAndLoopbackOnly) {
             std::string::npos)
       << cmd;
   EXPECT_NE(cmd.find("tap,id=data0,fd=9"), std::string::npos) << cmd;
-  EXPECT_NE(cmd.find("virtio-net-pci,netdev=data0,mac=52:54:00:5c:00:02"), std::string::npos);
+  EXPECT_NE(cmd.find("virtio-net-pci,netdev=data0,mac=52:54:00:5c:00:02,romfile="),
+            std::string::npos);
   EXPECT_NE(cmd.find("-qmp unix:/tmp/qmp.sock,server=on,wait=off"), std::string::npos);
   EXPECT_NE(cmd.find("file,id=console,path=/tmp/console.log"), std::string::npos);
   EXPECT_NE(cmd.find("-m 384 -smp 2"), std::string::npos);

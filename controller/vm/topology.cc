@@ -7,7 +7,8 @@
 #include <functional>
 
 #include "absl/strings/str_cat.h"
-#include "controller/vm/rtnl.h"
+#include "controller/vm/tap.h"
+#include "faults/rtnl.h"
 
 namespace swapchaos::controller {
 using namespace topology;
@@ -24,9 +25,9 @@ absl::StatusOr<std::unique_ptr<RunNetwork>> CreateRunNetwork() {
   auto net = std::make_unique<RunNetwork>();
   net->ns = std::move(*ns);
   absl::Status s = net->ns->Run([&]() -> absl::Status {
-    auto rtnl = Rtnl::Open();
+    auto rtnl = faults::Rtnl::Open();
     if (!rtnl.ok()) return rtnl.status();
-    Rtnl& r = **rtnl;
+    faults::Rtnl& r = **rtnl;
     for (auto [name, fd] : {std::pair{"vic0", &net->victim_tap}, std::pair{"wa0", &net->wire_a_tap},
                             std::pair{"wb0", &net->wire_b_tap}}) {
       auto tap = CreateTap(name);
@@ -59,8 +60,8 @@ std::string GuestParams(GuestRole role) {
   std::string control = absl::StrCat("swapchaos.nic=ctl0,", kControlMac, ",", kGuestControlIp,
                                      "/24 swapchaos.listen=", kGuestControlIp, ":", kAgentPort);
   if (role == GuestRole::kVictim) {
-    return absl::StrCat("swapchaos.role=victim ", control, " swapchaos.nic=data0,", kVictimDataMac, ",",
-                        kVictimData, " swapchaos.route=198.51.100.0/24,192.0.2.1");
+    return absl::StrCat("swapchaos.role=victim ", control, " swapchaos.nic=data0,", kVictimDataMac,
+                        ",", kVictimData, " swapchaos.route=198.51.100.0/24,192.0.2.1");
   }
   return absl::StrCat("swapchaos.role=wire ", control, " swapchaos.forward=1 swapchaos.nic=data0,",
                       kWireAMac, ",", kWireA, " swapchaos.nic=data1,", kWireBMac, ",", kWireB);
@@ -70,45 +71,46 @@ namespace {
 constexpr uint32_t kWireMemoryMib = 256;
 
 NicSpec ControlNic(uint16_t port) {
-  return NicSpec{.id = "ctl", .mac = kControlMac, .host_port = port,
-                 .guest_ip = kGuestControlIp, .guest_port = kAgentPort};
+  return NicSpec{.id = "ctl",
+                 .mac = kControlMac,
+                 .host_port = port,
+                 .guest_ip = kGuestControlIp,
+                 .guest_port = kAgentPort};
 }
 }  // namespace
 
-QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel,
-                        const std::string& initrd, uint32_t memory_mib, uint32_t cpus,
-                        const std::string& accel, uint16_t control_port, const VmPaths& paths) {
-  return QemuSpec{
-      .name = "victim",
-      .kernel = kernel,
-      .initrd = initrd,
-      .append = GuestParams(GuestRole::kVictim),
-      .memory_mib = memory_mib,
-      .cpus = cpus,
-      .accel = accel,
-      .nics = {ControlNic(control_port),
-               {.id = "data0", .mac = kVictimDataMac, .tap_fd = net.victim_tap}},
-      .console_path = paths.out_dir + "/console.log",
-      .qmp_path = paths.work_dir + "/victim-qmp.sock",
-      .log_path = paths.out_dir + "/qemu-victim.log"};
+QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
+                        uint32_t memory_mib, uint32_t cpus, const std::string& accel,
+                        uint16_t control_port, const VmPaths& paths) {
+  return QemuSpec{.name = "victim",
+                  .kernel = kernel,
+                  .initrd = initrd,
+                  .append = GuestParams(GuestRole::kVictim),
+                  .memory_mib = memory_mib,
+                  .cpus = cpus,
+                  .accel = accel,
+                  .nics = {ControlNic(control_port),
+                           {.id = "data0", .mac = kVictimDataMac, .tap_fd = net.victim_tap}},
+                  .console_path = paths.out_dir + "/console.log",
+                  .qmp_path = paths.work_dir + "/victim-qmp.sock",
+                  .log_path = paths.out_dir + "/qemu-victim.log"};
 }
 
 QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
                       const std::string& accel, uint16_t control_port, const VmPaths& paths) {
-  return QemuSpec{
-      .name = "wire",
-      .kernel = kernel,
-      .initrd = initrd,
-      .append = GuestParams(GuestRole::kWire),
-      .memory_mib = kWireMemoryMib,
-      .cpus = 1,
-      .accel = accel,
-      .nics = {ControlNic(control_port),
-               {.id = "data0", .mac = kWireAMac, .tap_fd = net.wire_a_tap},
-               {.id = "data1", .mac = kWireBMac, .tap_fd = net.wire_b_tap}},
-      .console_path = paths.out_dir + "/wire-console.log",
-      .qmp_path = paths.work_dir + "/wire-qmp.sock",
-      .log_path = paths.out_dir + "/qemu-wire.log"};
+  return QemuSpec{.name = "wire",
+                  .kernel = kernel,
+                  .initrd = initrd,
+                  .append = GuestParams(GuestRole::kWire),
+                  .memory_mib = kWireMemoryMib,
+                  .cpus = 1,
+                  .accel = accel,
+                  .nics = {ControlNic(control_port),
+                           {.id = "data0", .mac = kWireAMac, .tap_fd = net.wire_a_tap},
+                           {.id = "data1", .mac = kWireBMac, .tap_fd = net.wire_b_tap}},
+                  .console_path = paths.out_dir + "/wire-console.log",
+                  .qmp_path = paths.work_dir + "/wire-qmp.sock",
+                  .log_path = paths.out_dir + "/qemu-wire.log"};
 }
 
 absl::StatusOr<uint16_t> FreeLoopbackPort() {

@@ -61,9 +61,9 @@ struct VmPaths {
 
 // The QEMU shapes of a run's two VMs on `net`: control NIC forwarded from
 // 127.0.0.1:control_port, data NICs on the run's taps.
-QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel,
-                        const std::string& initrd, uint32_t memory_mib, uint32_t cpus,
-                        const std::string& accel, uint16_t control_port, const VmPaths& paths);
+QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
+                        uint32_t memory_mib, uint32_t cpus, const std::string& accel,
+                        uint16_t control_port, const VmPaths& paths);
 QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
                       const std::string& accel, uint16_t control_port, const VmPaths& paths);
 

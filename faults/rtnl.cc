@@ -1,22 +1,18 @@
-#include "controller/vm/rtnl.h"
+#include "faults/rtnl.h"
 
-#include <fcntl.h>
 #include <linux/if.h>
-#include <linux/if_tun.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/route.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 
-namespace swapchaos::controller {
+namespace swapchaos::faults {
 namespace {
 
 absl::Status NlError(const std::string& what, int err) {
@@ -65,6 +61,40 @@ absl::StatusOr<int> Rtnl::IfIndex(const std::string& name) {
 absl::Status Rtnl::AddBridge(const std::string& name) {
   if (int err = rtnl_link_bridge_add(sk_, name.c_str()); err < 0) {
     return NlError(absl::StrCat("cannot create bridge ", name), err);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Rtnl::LinkWithMac(const std::string& mac) {
+  nl_cache* cache = nullptr;
+  if (int err = rtnl_link_alloc_cache(sk_, AF_UNSPEC, &cache); err < 0) {
+    return NlError("cannot list links", err);
+  }
+  std::string found;
+  for (nl_object* o = nl_cache_get_first(cache); o != nullptr; o = nl_cache_get_next(o)) {
+    auto* link = reinterpret_cast<rtnl_link*>(o);
+    char buf[32];
+    nl_addr* addr = rtnl_link_get_addr(link);
+    if (addr != nullptr && mac == nl_addr2str(addr, buf, sizeof buf)) {
+      found = rtnl_link_get_name(link);
+      break;
+    }
+  }
+  nl_cache_free(cache);
+  if (found.empty()) return absl::NotFoundError(absl::StrCat("no link with MAC ", mac));
+  return found;
+}
+
+absl::Status Rtnl::Rename(const std::string& name, const std::string& new_name) {
+  rtnl_link* link = nullptr;
+  if (int err = rtnl_link_get_kernel(sk_, 0, name.c_str(), &link); err < 0) {
+    return NlError(absl::StrCat("no link ", name), err);
+  }
+  LinkPtr orig(link);
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_name(change.get(), new_name.c_str());
+  if (int err = rtnl_link_change(sk_, orig.get(), change.get(), 0); err < 0) {
+    return NlError(absl::StrCat("cannot rename ", name, " to ", new_name), err);
   }
   return absl::OkStatus();
 }
@@ -125,21 +155,4 @@ absl::Status Rtnl::AddRoute(const std::string& dst_cidr, const std::string& gate
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> CreateTap(const std::string& name) {
-  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot open /dev/net/tun: ", std::strerror(errno)));
-  }
-  ifreq ifr{};
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
-  std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  if (ioctl(fd, TUNSETIFF, &ifr) != 0) {
-    int err = errno;
-    close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot create tap ", name, ": ", std::strerror(err)));
-  }
-  return fd;
-}
-
-}  // namespace swapchaos::controller
+}  // namespace swapchaos::faults

@@ -1,5 +1,5 @@
-#ifndef SWAPCHAOS_CONTROLLER_VM_RTNL_H_
-#define SWAPCHAOS_CONTROLLER_VM_RTNL_H_
+#ifndef SWAPCHAOS_FAULTS_RTNL_H_
+#define SWAPCHAOS_FAULTS_RTNL_H_
 
 #include <memory>
 #include <string>
@@ -8,10 +8,12 @@
 
 struct nl_sock;
 
-namespace swapchaos::controller {
+namespace swapchaos::faults {
 
-// Host-side link setup over rtnetlink (libnl-route-3), in the network
-// namespace of the thread that creates it. Never runs `ip`.
+// The rtnetlink port (libnl-route-3): link, address and route changes in the
+// network namespace of the thread that opens it. Never runs `ip`, whose
+// fork/exec may not return under memory pressure. Used by the host side of a
+// run and by the agents bringing their guests' NICs up.
 class Rtnl {
  public:
   static absl::StatusOr<std::unique_ptr<Rtnl>> Open();
@@ -20,6 +22,9 @@ class Rtnl {
   Rtnl& operator=(const Rtnl&) = delete;
 
   absl::Status AddBridge(const std::string& name);
+  // The name of the link with hardware address `mac` (e.g. "52:54:00:5c:00:01").
+  absl::StatusOr<std::string> LinkWithMac(const std::string& mac);
+  absl::Status Rename(const std::string& name, const std::string& new_name);
   absl::Status SetMaster(const std::string& port, const std::string& bridge);
   absl::Status SetUp(const std::string& name);
   // `cidr` like "198.51.100.2/24".
@@ -32,11 +37,6 @@ class Rtnl {
   nl_sock* const sk_;
 };
 
-// A tap device (no packet info header) in the calling thread's namespace;
-// returns its descriptor, to be handed to QEMU. The device lives as long as
-// the descriptor does.
-absl::StatusOr<int> CreateTap(const std::string& name);
+}  // namespace swapchaos::faults
 
-}  // namespace swapchaos::controller
-
-#endif  // SWAPCHAOS_CONTROLLER_VM_RTNL_H_
+#endif  // SWAPCHAOS_FAULTS_RTNL_H_
