@@ -85,18 +85,25 @@ absl::StatusOr<std::string> Rtnl::LinkWithMac(const std::string& mac) {
   return found;
 }
 
-absl::Status Rtnl::Rename(const std::string& name, const std::string& new_name) {
+absl::Status Rtnl::ChangeLink(const std::string& name, const std::function<void(rtnl_link*)>& edit,
+                              const std::string& what) {
   rtnl_link* link = nullptr;
   if (int err = rtnl_link_get_kernel(sk_, 0, name.c_str(), &link); err < 0) {
     return NlError(absl::StrCat("no link ", name), err);
   }
   LinkPtr orig(link);
   LinkPtr change(rtnl_link_alloc());
-  rtnl_link_set_name(change.get(), new_name.c_str());
+  edit(change.get());
   if (int err = rtnl_link_change(sk_, orig.get(), change.get(), 0); err < 0) {
-    return NlError(absl::StrCat("cannot rename ", name, " to ", new_name), err);
+    return NlError(absl::StrCat("cannot ", what), err);
   }
   return absl::OkStatus();
+}
+
+absl::Status Rtnl::Rename(const std::string& name, const std::string& new_name) {
+  return ChangeLink(
+      name, [&](rtnl_link* c) { rtnl_link_set_name(c, new_name.c_str()); },
+      absl::StrCat("rename ", name, " to ", new_name));
 }
 
 absl::Status Rtnl::SetMaster(const std::string& port, const std::string& bridge) {
@@ -111,17 +118,9 @@ absl::Status Rtnl::SetMaster(const std::string& port, const std::string& bridge)
 }
 
 absl::Status Rtnl::SetUp(const std::string& name) {
-  rtnl_link* link = nullptr;
-  if (int err = rtnl_link_get_kernel(sk_, 0, name.c_str(), &link); err < 0) {
-    return NlError(absl::StrCat("no link ", name), err);
-  }
-  LinkPtr orig(link);
-  LinkPtr change(rtnl_link_alloc());
-  rtnl_link_set_flags(change.get(), IFF_UP);
-  if (int err = rtnl_link_change(sk_, orig.get(), change.get(), 0); err < 0) {
-    return NlError(absl::StrCat("cannot bring ", name, " up"), err);
-  }
-  return absl::OkStatus();
+  return ChangeLink(
+      name, [](rtnl_link* c) { rtnl_link_set_flags(c, IFF_UP); },
+      absl::StrCat("bring ", name, " up"));
 }
 
 absl::Status Rtnl::AddAddress(const std::string& name, const std::string& cidr) {

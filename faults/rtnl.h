@@ -1,12 +1,14 @@
 #ifndef SWAPCHAOS_FAULTS_RTNL_H_
 #define SWAPCHAOS_FAULTS_RTNL_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 
 struct nl_sock;
+struct rtnl_link;
 
 namespace swapchaos::faults {
 
@@ -34,6 +36,9 @@ class Rtnl {
  private:
   explicit Rtnl(nl_sock* sk) : sk_(sk) {}
   absl::StatusOr<int> IfIndex(const std::string& name);
+  // Applies `edit` to a change request for link `name`; `what` names it in errors.
+  absl::Status ChangeLink(const std::string& name, const std::function<void(rtnl_link*)>& edit,
+                          const std::string& what);
   nl_sock* const sk_;
 };
 

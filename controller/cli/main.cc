@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -64,15 +63,6 @@ std::string DefaultCacheDir() {
   return "/var/cache/swapchaos";
 }
 
-std::string DefaultOutDir() {
-  time_t t = time(nullptr);
-  tm utc;
-  gmtime_r(&t, &utc);
-  char buf[64];
-  strftime(buf, sizeof buf, "runs/boot-%Y%m%d-%H%M%S", &utc);
-  return buf;
-}
-
 int Fail(int code, const std::string& msg) {
   std::cerr << "swapchaos: " << msg << "\n";
   return code;
@@ -91,7 +81,7 @@ int Boot(const std::vector<std::string>& args) {
                                    {"duration", "0"},
                                    {"telemetry-hz", "2"},
                                    {"boot-timeout", "300"},
-                                   {"out", DefaultOutDir()},
+                                   {"out", swapchaos::controller::DefaultOutDir()},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", self_dir + "/swapchaos-agent"}});
   if (!flags.ok()) return Fail(kExitBadInput, absl::StrCat(flags.status().message(), "\n", kUsage));

@@ -69,12 +69,12 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-std::string NowRfc3339() {
+std::string UtcNow(const char* format) {
   time_t t = time(nullptr);
   tm utc;
   gmtime_r(&t, &utc);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  char buf[64];
+  strftime(buf, sizeof buf, format, &utc);
   return buf;
 }
 
@@ -221,6 +221,8 @@ class TelemetryRecorder {
 
 }  // namespace
 
+std::string DefaultOutDir() { return UtcNow("runs/boot-%Y%m%d-%H%M%S"); }
+
 bool IsBadInput(const absl::Status& s) { return absl::IsInvalidArgument(s) || absl::IsNotFound(s); }
 
 absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
@@ -270,7 +272,7 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
 
   RunMeta meta;
   meta.set_command("boot");
-  meta.set_started_at(NowRfc3339());
+  meta.set_started_at(UtcNow("%Y-%m-%dT%H:%M:%SZ"));
   *meta.mutable_kernel() = Identity(*victim_kernel);
   *meta.mutable_wire_kernel() = Identity(*wire_kernel);
   meta.set_accel(accel->accel);

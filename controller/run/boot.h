@@ -25,6 +25,9 @@ struct BootEnv {
 // (InvalidArgument, NotFound: exit 2) from infrastructure failures (exit 3).
 absl::Status RunBoot(const BootRequest& request, const BootEnv& env);
 
+// runs/boot-<UTC time>, the results directory when none is given.
+std::string DefaultOutDir();
+
 // Whether a failed status is the user's to fix (exit 2) or ours (exit 3).
 bool IsBadInput(const absl::Status& s);
 

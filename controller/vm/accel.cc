@@ -27,8 +27,11 @@ std::string HostKey() {
 
 absl::StatusOr<AccelChoice> ChooseAccel(const std::string& cache_dir, const std::string& kernel,
                                         const std::string& probe_initrd,
-                                        const std::string& work_dir) {
-  if (access("/dev/kvm", R_OK | W_OK) != 0) return AccelChoice{"tcg", "no usable /dev/kvm"};
+                                        const std::string& work_dir,
+                                        const std::string& kvm_device) {
+  if (access(kvm_device.c_str(), R_OK | W_OK) != 0) {
+    return AccelChoice{"tcg", absl::StrCat("no usable ", kvm_device)};
+  }
   fs::path cached = fs::path(cache_dir) / "accel" / HostKey();
   if (std::ifstream in(cached); in) {
     AccelChoice c;
