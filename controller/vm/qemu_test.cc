@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_join.h"
 #include "controller/vm/accel.h"
+#include "controller/vm/qmp.h"
 #include "gtest/gtest.h"
 #include "kernels/guest_image.h"
 #include "kernels/kernel_image.h"
@@ -83,6 +84,26 @@ TEST_F(QemuBootTest, DefaultKernelReachesInitUnderTcg) {
   auto seconds = SecondsToConsoleMarker(spec_, kProbeMarker, std::chrono::seconds(120));
   ASSERT_TRUE(seconds.ok()) << seconds.status();
   EXPECT_GT(*seconds, 0.0);
+}
+
+TEST_F(QemuBootTest, QmpAnswersCommandsAndQuits) {
+  spec_.qmp_path = dir_ + "/qmp.sock";
+  spec_.nics = {{.id = "ctl", .mac = "52:54:00:5c:00:01", .host_port = test::FreeLoopbackPort(),
+                 .guest_ip = "10.0.2.15", .guest_port = 50051}};
+  auto vm = QemuVm::Start(spec_);
+  ASSERT_TRUE(vm.ok()) << vm.status();
+  auto qmp = QmpClient::Connect(spec_.qmp_path, std::chrono::seconds(10));
+  ASSERT_TRUE(qmp.ok()) << qmp.status();
+  auto status = (*qmp)->Execute("query-status");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_NE(status->find("\"status\""), std::string::npos) << *status;
+  // A cable pull on the NIC QEMU knows, and a clear error for one it does not.
+  EXPECT_TRUE((*qmp)->Execute("set_link", R"({"name":"ctl","up":false})").ok());
+  auto bad = (*qmp)->Execute("set_link", R"({"name":"nosuch","up":false})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("nosuch"), std::string::npos) << bad.status();
+  (*qmp)->Execute("quit").IgnoreError();
+  EXPECT_TRUE((*vm)->process().WaitFor(std::chrono::seconds(10)));
 }
 
 TEST_F(QemuBootTest, QemuFailingToStartQuotesQemu) {
