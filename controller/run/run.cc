@@ -1,0 +1,312 @@
+#include "controller/run/run.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <ostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controller/vm/accel.h"
+#include "kernels/guest_image.h"
+#include "kernels/kernel_image.h"
+
+namespace swapchaos::controller {
+namespace fs = std::filesystem;
+using std::chrono::steady_clock;
+
+namespace {
+
+// A booting kernel prints within this long, even under TCG.
+constexpr auto kMaxConsoleSilence = std::chrono::seconds(60);
+constexpr char kInitMarker[] = "swapchaos-init:";
+
+double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A scratch directory for sockets, configs and the swap image, under $TMPDIR.
+absl::StatusOr<std::string> MakeWorkDir() {
+  std::string tmpl = (fs::temp_directory_path() / "swapchaos-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a work directory in ", fs::temp_directory_path().string()));
+  }
+  return tmpl;
+}
+
+std::string UtcNow(const char* format) {
+  time_t t = time(nullptr);
+  tm utc;
+  gmtime_r(&t, &utc);
+  char buf[64];
+  strftime(buf, sizeof buf, format, &utc);
+  return buf;
+}
+
+KernelIdentity Identity(const kernels::KernelImage& k) {
+  KernelIdentity id;
+  id.set_path(k.path);
+  id.set_release(k.release);
+  id.set_sha256(k.sha256);
+  return id;
+}
+
+absl::Status Validate(const BootRequest& r) {
+  if (r.victim().memory_mib() < 128 || r.victim().memory_mib() > 16384) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--memory must be 128..16384 MiB, got ", r.victim().memory_mib()));
+  }
+  if (r.victim().cpus() < 1 || r.victim().cpus() > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cpus must be 1..64, got ", r.victim().cpus()));
+  }
+  if (r.swap().size_bytes() < (16u << 20)) {
+    return absl::InvalidArgumentError("--swap-size must be at least 16M");
+  }
+  if (r.telemetry_hz() < 1 || r.telemetry_hz() > 100) {
+    return absl::InvalidArgumentError("--telemetry-hz must be 1..100");
+  }
+  if (r.boot_timeout_s() < 5) return absl::InvalidArgumentError("--boot-timeout must be >= 5 s");
+  if (r.out_dir().empty()) return absl::InvalidArgumentError("--out DIR is required");
+  std::error_code ec;
+  if (fs::exists(r.out_dir(), ec) && !fs::is_empty(r.out_dir(), ec)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--out ", r.out_dir(),
+                     " already holds files; choose a new directory (results are never "
+                     "overwritten)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SilentKernel(QemuVm& vm, const std::string& role, std::chrono::seconds waited) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      "kernel ", vm.spec().kernel, " printed nothing on the ", role, " VM's console within ",
+      waited.count(), " s (console: ", vm.spec().console_path, ")"));
+}
+
+// OK while a booting guest may still come up; otherwise why it never will.
+// A guest that stops by itself before our init ran (with -no-reboot, QEMU
+// exits 0 on the guest's reset, panic or power-off) or stays silent has a
+// kernel that does not boot: bad input. QEMU failing is ours.
+absl::Status BootWatch(QemuVm& vm, const std::string& role, std::chrono::seconds silence,
+                       const std::function<bool()>& stop) {
+  if (stop()) return absl::CancelledError("interrupted while booting");
+  if (!vm.process().Running()) {
+    std::string how = vm.process().DescribeExit();
+    if (how == "exited with status 0" && !vm.ConsoleContains(kInitMarker)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "kernel ", vm.spec().kernel,
+          " stopped (reset, panic or power-off) before reaching "
+          "init in the ",
+          role, " VM (console: ", vm.spec().console_path, ", ", vm.ConsoleBytes(), " bytes)"));
+    }
+    return absl::UnavailableError(absl::StrCat("QEMU for the ", role, " ", how, "; its output:\n",
+                                               vm.process().LogTail(1500)));
+  }
+  if (steady_clock::now() - vm.started() > silence && vm.ConsoleBytes() == 0) {
+    return SilentKernel(vm, role, silence);
+  }
+  return absl::OkStatus();
+}
+
+// The agent not answering in time: the kernel's fault if it never reached
+// our init, ours if it did.
+absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::string& role,
+                                 std::chrono::seconds timeout) {
+  if (!absl::IsDeadlineExceeded(s)) return s;
+  if (vm.ConsoleBytes() == 0) return SilentKernel(vm, role, timeout);
+  if (!vm.ConsoleContains(kInitMarker)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kernel ", vm.spec().kernel, " did not reach init in the ", role,
+                     " VM: ", s.message(), " (console: ", vm.spec().console_path, ")"));
+  }
+  return absl::UnavailableError(absl::StrCat("the ", role, " VM reached init but its agent ",
+                                             "never answered: ", s.message(),
+                                             " (console: ", vm.spec().console_path, ")"));
+}
+
+}  // namespace
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+std::string DefaultOutDir() { return UtcNow("runs/boot-%Y%m%d-%H%M%S"); }
+
+bool IsBadInput(const absl::Status& s) { return absl::IsInvalidArgument(s) || absl::IsNotFound(s); }
+
+absl::StatusOr<std::unique_ptr<Run>> Run::Start(const BootRequest& request, const BootEnv& env) {
+  std::unique_ptr<Run> run(new Run());
+  run->started_ = steady_clock::now();
+  if (absl::Status s = run->Boot(request, env); !s.ok()) return s;
+  return run;
+}
+
+Run::~Run() {
+  std::error_code ec;
+  if (!work_.empty()) {
+    // Children first: the VMs and the server hold files in the scratch dir.
+    victim_agent_.reset();
+    wire_agent_.reset();
+    victim_.reset();
+    wire_.reset();
+    server_.reset();
+    net_.reset();
+    fs::remove_all(work_, ec);
+  }
+}
+
+void Run::Finish(const std::string& outcome) {
+  if (victim_agent_) victim_agent_->Shutdown().IgnoreError();
+  if (wire_agent_) wire_agent_->Shutdown().IgnoreError();
+  if (victim_) victim_->Quit(std::chrono::seconds(10));
+  if (wire_) wire_->Quit(std::chrono::seconds(10));
+  meta_.set_outcome(outcome);
+  meta_.set_wall_s(std::chrono::duration<double>(steady_clock::now() - started_).count());
+  // meta.json appears whole or not at all.
+  std::string tmp = out_ + "/.meta.json.tmp";
+  std::ofstream(tmp) << ToJson(meta_) << "\n";
+  std::error_code ec;
+  fs::rename(tmp, out_ + "/meta.json", ec);
+}
+
+absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
+  std::ostream& say = *env.progress;
+  if (absl::Status s = Validate(request); !s.ok()) return s;
+
+  auto victim_path = request.victim().kernel().empty()
+                         ? kernels::DefaultKernelPath()
+                         : absl::StatusOr<std::string>(request.victim().kernel());
+  if (!victim_path.ok()) return victim_path.status();
+  auto victim_kernel = kernels::ReadKernelImage(*victim_path, request.victim().modules_dir());
+  if (!victim_kernel.ok()) return victim_kernel.status();
+  if (victim_kernel->modules_dir.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no modules for kernel ", victim_kernel->release, " (looked in /lib/modules/",
+                     victim_kernel->release, "); pass --modules DIR"));
+  }
+  auto wire_path = kernels::DefaultKernelPath();
+  if (!wire_path.ok()) return wire_path.status();
+  auto wire_kernel = kernels::ReadKernelImage(*wire_path);
+  if (!wire_kernel.ok()) return wire_kernel.status();
+
+  std::error_code ec;
+  fs::create_directories(request.out_dir(), ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create --out ", request.out_dir(), ": ", ec.message()));
+  }
+  out_ = fs::absolute(request.out_dir()).string();
+  const std::string& out = out_;
+  auto work = MakeWorkDir();
+  if (!work.ok()) return work.status();
+  work_ = *work;
+
+  say << "kernel under test: " << victim_kernel->release << " (" << victim_kernel->path << ")\n";
+  auto victim_image = kernels::BuildGuestImage(
+      kernels::AgentImageSpec(*victim_kernel, env.agent_path), env.cache_dir);
+  if (!victim_image.ok()) return victim_image.status();
+  auto wire_image = kernels::BuildGuestImage(kernels::AgentImageSpec(*wire_kernel, env.agent_path),
+                                             env.cache_dir);
+  if (!wire_image.ok()) return wire_image.status();
+  auto probe_image = kernels::BuildGuestImage(kernels::ProbeImageSpec(), env.cache_dir);
+  if (!probe_image.ok()) return probe_image.status();
+
+  auto accel = ChooseAccel(env.cache_dir, wire_kernel->path, *probe_image, work_);
+  if (!accel.ok()) return accel.status();
+  say << "acceleration: " << accel->accel << " (" << accel->reason << ")\n";
+
+  RunMeta& meta = meta_;
+  meta.set_command("boot");
+  meta.set_started_at(UtcNow("%Y-%m-%dT%H:%M:%SZ"));
+  *meta.mutable_kernel() = Identity(*victim_kernel);
+  *meta.mutable_wire_kernel() = Identity(*wire_kernel);
+  meta.set_accel(accel->accel);
+  meta.set_accel_reason(accel->reason);
+  *meta.mutable_request() = request;
+
+  auto net = CreateRunNetwork();
+  if (!net.ok()) return net.status();
+  net_ = std::move(*net);
+  auto server = NbdServer::Start({.dir = work_,
+                                  .listen_ip = topology::kServerIp,
+                                  .port = topology::kNbdPort,
+                                  .size_bytes = request.swap().size_bytes(),
+                                  .ns = net_->ns.get(),
+                                  .log_path = out + "/nbd-server.log"});
+  if (!server.ok()) return server.status();
+  server_ = std::move(*server);
+  say << "nbd-server listening on " << topology::kServerIp << ":" << topology::kNbdPort
+      << " in the run's network namespace\n";
+
+  auto victim_port = FreeLoopbackPort();
+  auto wire_port = FreeLoopbackPort();
+  if (!victim_port.ok()) return victim_port.status();
+  if (!wire_port.ok()) return wire_port.status();
+  VmPaths paths{out, work_};
+  QemuSpec wire_spec =
+      WireQemuSpec(*net_, wire_kernel->path, *wire_image, accel->accel, *wire_port, paths);
+  QemuSpec victim_spec =
+      VictimQemuSpec(*net_, victim_kernel->path, *victim_image, request.victim().memory_mib(),
+                     request.victim().cpus(), accel->accel, *victim_port, paths);
+  auto wire = QemuVm::Start(wire_spec);
+  if (!wire.ok()) return wire.status();
+  wire_ = std::move(*wire);
+  auto victim = QemuVm::Start(victim_spec);
+  if (!victim.ok()) return victim.status();
+  victim_ = std::move(*victim);
+  say << "booting victim and wire VMs (console: " << victim_spec.console_path << ")\n";
+
+  victim_agent_ = std::make_unique<AgentClient>(*victim_port);
+  wire_agent_ = std::make_unique<AgentClient>(*wire_port);
+  const auto timeout = std::chrono::seconds(request.boot_timeout_s());
+  const auto silence = std::min<std::chrono::seconds>(kMaxConsoleSilence, timeout);
+  auto deadline = steady_clock::now() + timeout;
+  auto wire_ready = std::async(std::launch::async, [&] {
+    auto r = wire_agent_->WaitReady(
+        deadline, [&] { return BootWatch(*wire_, "wire", silence, env.stop_requested); });
+    return std::pair(r.status(), steady_clock::now());
+  });
+  auto victim_info = victim_agent_->WaitReady(
+      deadline, [&] { return BootWatch(*victim_, "victim", silence, env.stop_requested); });
+  auto victim_ready_at = steady_clock::now();
+  auto [wire_status, wire_ready_at] = wire_ready.get();
+  if (absl::Status s = ClassifyBootFailure(victim_info.status(), *victim_, "victim", timeout);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ClassifyBootFailure(wire_status, *wire_, "wire", timeout); !s.ok()) return s;
+  meta.set_boot_to_ready_s(Seconds(victim_ready_at - victim_->started()));
+  meta.set_wire_boot_to_ready_s(Seconds(wire_ready_at - wire_->started()));
+  say << absl::StrFormat("victim agent ready after %.1f s (kernel %s), wire after %.1f s\n",
+                         meta.boot_to_ready_s(), victim_info->kernel_release(),
+                         meta.wire_boot_to_ready_s());
+
+  agent::SwapConnectRequest swap_req;
+  swap_req.set_server_address(topology::kServerIp);
+  swap_req.set_server_port(topology::kNbdPort);
+  swap_req.set_export_name(NbdServer::kExportName);
+  swap_req.set_request_timeout_s(request.swap().request_timeout_s());
+  swap_req.set_dead_conn_timeout_s(request.swap().dead_conn_timeout_s());
+  swap_req.set_swap_priority(-1);
+  auto swap = victim_agent_->SwapConnect(swap_req);
+  if (!swap.ok()) {
+    return absl::UnavailableError(absl::StrCat("swap over NBD failed: ", swap.status().message()));
+  }
+  meta.mutable_swap()->set_device(swap->device());
+  meta.mutable_swap()->set_export_size_bytes(swap->export_size_bytes());
+  say << "swap on " << swap->device() << " (" << (swap->export_size_bytes() >> 20)
+      << " MiB over NBD through the wire)\n";
+
+  return absl::OkStatus();
+}
+
+}  // namespace swapchaos::controller
