@@ -25,6 +25,12 @@ class AgentService final : public agent::Agent::Service {
                      agent::SpikeReply* reply) override;
   grpc::Status Shutdown(grpc::ServerContext* ctx, const agent::ShutdownRequest* req,
                         agent::ShutdownReply* reply) override;
+  grpc::Status ApplyNetem(grpc::ServerContext* ctx, const agent::NetemRequest* req,
+                          agent::NetemState* reply) override;
+  grpc::Status ReadNetem(grpc::ServerContext* ctx, const agent::NicRequest* req,
+                         agent::NetemState* reply) override;
+  grpc::Status RevertNetem(grpc::ServerContext* ctx, const agent::NicRequest* req,
+                           agent::NetemState* reply) override;
 
  private:
   const agent::Role role_;

@@ -31,9 +31,13 @@ inline std::string ShellOutput(const std::string& cmd) {
 // A directory for the running test case alone (the same one on every call
 // within it): CTest runs cases in parallel processes, so fixed names race.
 inline std::string UniqueTempDir() {
-  const ::testing::TestInfo* t = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string dir = ::testing::TempDir() + "swapchaos-" + t->test_suite_name() + "." + t->name() +
-                    "." + std::to_string(getpid());
+  // In SetUpTestSuite there is a suite but no test case yet.
+  const ::testing::UnitTest* u = ::testing::UnitTest::GetInstance();
+  std::string name = u->current_test_info() != nullptr
+                         ? std::string(u->current_test_info()->test_suite_name()) + "." +
+                               u->current_test_info()->name()
+                         : std::string(u->current_test_suite()->name()) + ".suite";
+  std::string dir = ::testing::TempDir() + "swapchaos-" + name + "." + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   return dir;
 }
