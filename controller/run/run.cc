@@ -30,10 +30,13 @@ double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(
 
 // A scratch directory for sockets, configs and the swap image, under $TMPDIR.
 absl::StatusOr<std::string> MakeWorkDir() {
-  std::string tmpl = (fs::temp_directory_path() / "swapchaos-XXXXXX").string();
+  // QMP sockets live here, and Unix socket paths end at 108 bytes.
+  fs::path base = fs::temp_directory_path();
+  if (base.string().size() > 64) base = "/tmp";
+  std::string tmpl = (base / "swapchaos-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) {
     return absl::UnavailableError(
-        absl::StrCat("cannot create a work directory in ", fs::temp_directory_path().string()));
+        absl::StrCat("cannot create a work directory in ", base.string()));
   }
   return tmpl;
 }

@@ -87,9 +87,15 @@ TEST_F(QemuBootTest, DefaultKernelReachesInitUnderTcg) {
 }
 
 TEST_F(QemuBootTest, QmpAnswersCommandsAndQuits) {
-  spec_.qmp_path = dir_ + "/qmp.sock";
-  spec_.nics = {{.id = "ctl", .mac = "52:54:00:5c:00:01", .host_port = test::FreeLoopbackPort(),
-                 .guest_ip = "10.0.2.15", .guest_port = 50051}};
+  // Unix socket paths are short (108 bytes): the test tree can be deeper.
+  char sock_dir[] = "/tmp/swapchaos-qmp-XXXXXX";
+  ASSERT_NE(mkdtemp(sock_dir), nullptr);
+  spec_.qmp_path = std::string(sock_dir) + "/qmp.sock";
+  spec_.nics = {{.id = "ctl",
+                 .mac = "52:54:00:5c:00:01",
+                 .host_port = test::FreeLoopbackPort(),
+                 .guest_ip = "10.0.2.15",
+                 .guest_port = 50051}};
   auto vm = QemuVm::Start(spec_);
   ASSERT_TRUE(vm.ok()) << vm.status();
   auto qmp = QmpClient::Connect(spec_.qmp_path, std::chrono::seconds(10));
@@ -104,6 +110,7 @@ TEST_F(QemuBootTest, QmpAnswersCommandsAndQuits) {
   EXPECT_NE(bad.status().message().find("nosuch"), std::string::npos) << bad.status();
   (*qmp)->Execute("quit").IgnoreError();
   EXPECT_TRUE((*vm)->process().WaitFor(std::chrono::seconds(10)));
+  std::filesystem::remove_all(sock_dir);
 }
 
 TEST_F(QemuBootTest, QemuFailingToStartQuotesQemu) {
