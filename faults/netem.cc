@@ -25,7 +25,9 @@ constexpr uint32_t kRootHandle = 0x10000;  // 1:0
 uint32_t Prob(double p) { return static_cast<uint32_t>(std::llround(p * UINT32_MAX)); }
 double FromProb(uint32_t v) { return static_cast<double>(v) / UINT32_MAX; }
 // Legacy 32-bit qopt fields count psched ticks of 64 ns.
-uint32_t Ticks(uint64_t us) { return static_cast<uint32_t>(std::min<uint64_t>(us * 1000 / 64, UINT32_MAX)); }
+uint32_t Ticks(uint64_t us) {
+  return static_cast<uint32_t>(std::min<uint64_t>(us * 1000 / 64, UINT32_MAX));
+}
 
 absl::Status Field(bool ok, const char* name, const std::string& why) {
   return ok ? absl::OkStatus()
@@ -39,13 +41,16 @@ bool IsProb(double p) { return p >= 0 && p <= 1; }
 void NlMsgDeleter::operator()(nl_msg* m) const { nlmsg_free(m); }
 
 absl::Status Validate(const NetemParams& p) {
-  const std::pair<const char*, double> probs[] = {
-      {"loss", p.loss},       {"loss_correlation", p.loss_correlation},
-      {"delay_correlation", p.delay_correlation},
-      {"ge_p", p.ge_p},       {"ge_r", p.ge_r},
-      {"ge_h", p.ge_h},       {"ge_k", p.ge_k},
-      {"duplicate", p.duplicate}, {"corrupt", p.corrupt},
-      {"reorder", p.reorder}};
+  const std::pair<const char*, double> probs[] = {{"loss", p.loss},
+                                                  {"loss_correlation", p.loss_correlation},
+                                                  {"delay_correlation", p.delay_correlation},
+                                                  {"ge_p", p.ge_p},
+                                                  {"ge_r", p.ge_r},
+                                                  {"ge_h", p.ge_h},
+                                                  {"ge_k", p.ge_k},
+                                                  {"duplicate", p.duplicate},
+                                                  {"corrupt", p.corrupt},
+                                                  {"reorder", p.reorder}};
   for (auto [name, v] : probs) {
     if (absl::Status s = Field(IsProb(v), name, absl::StrCat("must be in [0, 1], got ", v));
         !s.ok()) {
@@ -136,7 +141,8 @@ absl::StatusOr<NetemParams> ParseNetemOptions(const void* data, size_t len) {
   size_t off = NLA_ALIGN(sizeof q);
   if (len > off) {
     auto* head = reinterpret_cast<nlattr*>(const_cast<char*>(static_cast<const char*>(data)) + off);
-    if (int err = nla_parse(tb, kNetemAttrMax, head, static_cast<int>(len - off), nullptr); err < 0) {
+    if (int err = nla_parse(tb, kNetemAttrMax, head, static_cast<int>(len - off), nullptr);
+        err < 0) {
       return absl::DataLossError(absl::StrCat("netem attributes: ", nl_geterror(err)));
     }
   }
@@ -215,8 +221,8 @@ int OnQdisc(nl_msg* msg, void* arg) {
   root->found = true;
   root->kind = tb[TCA_KIND] != nullptr ? nla_get_string(tb[TCA_KIND]) : "";
   if (root->kind == "netem" && tb[TCA_OPTIONS] != nullptr) {
-    root->netem = ParseNetemOptions(nla_data(tb[TCA_OPTIONS]),
-                                    static_cast<size_t>(nla_len(tb[TCA_OPTIONS])));
+    root->netem =
+        ParseNetemOptions(nla_data(tb[TCA_OPTIONS]), static_cast<size_t>(nla_len(tb[TCA_OPTIONS])));
   }
   return NL_OK;
 }
@@ -252,8 +258,8 @@ absl::StatusOr<std::optional<NetemParams>> ReadNetem(const std::string& iface) {
   int err = nl_send_simple(sk->get(), RTM_GETQDISC, NLM_F_DUMP, &tc, sizeof tc);
   if (err >= 0) err = nl_recvmsgs_default(sk->get());
   if (err < 0) {
-    return absl::UnavailableError(absl::StrCat("cannot list qdiscs of ", iface, ": ",
-                                               nl_geterror(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot list qdiscs of ", iface, ": ", nl_geterror(err)));
   }
   if (!root.found || root.kind != "netem") return std::optional<NetemParams>();
   if (!root.netem.ok()) return root.netem.status();

@@ -104,9 +104,9 @@ TEST(NetemTest, ValidationNamesTheField) {
   both_losses.ge_p = 0.1;
   NetemParams no_limit;
   no_limit.limit = 0;
-  for (const Case& c : {Case{over, "loss"}, Case{negative, "corrupt"},
-                        Case{reorder_no_delay, "reorder"}, Case{jitter_no_delay, "jitter_us"},
-                        Case{both_losses, "loss"}, Case{no_limit, "limit"}}) {
+  for (const Case& c :
+       {Case{over, "loss"}, Case{negative, "corrupt"}, Case{reorder_no_delay, "reorder"},
+        Case{jitter_no_delay, "jitter_us"}, Case{both_losses, "loss"}, Case{no_limit, "limit"}}) {
     absl::Status s = Validate(c.p);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_NE(s.message().find(std::string("netem ") + c.field), std::string::npos) << s;
