@@ -62,6 +62,19 @@ TEST_F(CliBadInputTest, OutDirectoryWithResults) {
   EXPECT_EQ(test::ReadFile(dir + "/meta.json"), "{}");
 }
 
+TEST(CliTest, CheckNamesTheLineOfABadScenario) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/bad.yaml") << "name: bad\nvm:\n  cpus: lots\ndeadline_s: 10\n";
+  EXPECT_EQ(test::RunCli({"check", dir + "/bad.yaml"}, dir + "/bad.log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/bad.log").find(dir + "/bad.yaml:3:3: vm.cpus"),
+            std::string::npos)
+      << test::ReadFile(dir + "/bad.log");
+  std::string good = std::string(SWAPCHAOS_SCENARIOS) + "/smoke.yaml";
+  EXPECT_EQ(test::RunCli({"check", good}, dir + "/good.log"), 0)
+      << test::ReadFile(dir + "/good.log");
+  EXPECT_NE(test::ReadFile(dir + "/good.log").find("ok: smoke, 2 faults"), std::string::npos);
+}
+
 TEST(CliTest, UnknownCommandAndHelp) {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"frobnicate"}, dir + "/a.log"), 2);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
+#include "controller/scenario/scenario.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -31,6 +32,9 @@ commands:
   boot     boot a run's two VMs (victim with swap over NBD through the wire),
            print the victim's memory and swap figures until --duration or
            Ctrl-C, then shut everything down.
+  check SCENARIO...
+           load and validate scenario files (YAML, see scenarios/); each
+           error names file:line:column and the field. Starts nothing.
 
 swapchaos boot flags:
   --kernel PATH          kernel under test (bzImage); default: the newest
@@ -130,6 +134,24 @@ int Boot(const std::vector<std::string>& args) {
               std::string(s.message()));
 }
 
+int Check(const std::vector<std::string>& files) {
+  if (files.empty()) return Fail(kExitBadInput, "check needs at least one scenario file");
+  int rc = kExitOk;
+  for (const std::string& file : files) {
+    auto loaded = swapchaos::controller::LoadScenario(file);
+    if (!loaded.ok()) {
+      std::cerr << loaded.status().message() << "\n";
+      rc = kExitBadInput;
+      continue;
+    }
+    const auto& s = loaded->scenario;
+    std::cout << file << ": ok: " << s.name() << ", " << s.faults_size()
+              << (s.faults_size() == 1 ? " fault" : " faults") << ", deadline " << s.deadline_s()
+              << " s\n";
+  }
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,5 +171,6 @@ int main(int argc, char** argv) {
   std::string command = args[0];
   args.erase(args.begin());
   if (command == "boot") return Boot(args);
+  if (command == "check") return Check(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }

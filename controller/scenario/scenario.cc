@@ -1,0 +1,114 @@
+#include "controller/scenario/scenario.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "faults/netem_proto.h"
+
+namespace swapchaos::controller {
+namespace {
+
+void Complete(scenario::Scenario& s) {
+  auto& vm = *s.mutable_vm();
+  if (vm.memory_mib() == 0) vm.set_memory_mib(512);
+  if (vm.cpus() == 0) vm.set_cpus(2);
+  if (s.swap().size_mib() == 0) s.mutable_swap()->set_size_mib(1024);
+  auto& w = *s.mutable_workload();
+  if (w.procs_per_cpu() == 0) w.set_procs_per_cpu(8);
+  if (w.ram_multiple() == 0) w.set_ram_multiple(4);
+  if (w.passes() == 0) w.set_passes(3);
+  // TCP backs off up to 120 s between retransmissions after a long cut.
+  if (!s.has_oracles() || s.oracles().grace_s() == 0) s.mutable_oracles()->set_grace_s(150);
+}
+
+// The wire NICs a netem fault shapes.
+std::set<std::string> Nics(const scenario::NetemFault& n) {
+  if (n.direction() == "to_server") return {"data1"};
+  if (n.direction() == "to_victim") return {"data0"};
+  return {"data0", "data1"};
+}
+
+absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
+  auto check = [&](bool ok, const std::string& path, const std::string& what) {
+    return ok ? absl::OkStatus() : where.Error(path, what);
+  };
+  const std::pair<bool, std::pair<const char*, const char*>> rules[] = {
+      {s.vm().memory_mib() >= 128 && s.vm().memory_mib() <= 16384,
+       {"vm.memory_mib", "must be 128..16384"}},
+      {s.vm().cpus() >= 1 && s.vm().cpus() <= 64, {"vm.cpus", "must be 1..64"}},
+      {s.swap().size_mib() >= 16, {"swap.size_mib", "must be at least 16"}},
+      {s.workload().ram_multiple() > 0 && s.workload().ram_multiple() <= 64,
+       {"workload.ram_multiple", "must be in (0, 64]"}},
+      {s.deadline_s() > 0, {"deadline_s", "is required: when the run must be over"}},
+  };
+  for (const auto& [ok, rule] : rules) {
+    if (absl::Status st = check(ok, rule.first, rule.second); !st.ok()) return st;
+  }
+
+  double last_heal = 0;
+  for (int i = 0; i < s.faults_size(); ++i) {
+    const scenario::Fault& f = s.faults(i);
+    std::string path = absl::StrCat("faults[", i, "]");
+    if (absl::Status st = check(f.kind_case() != scenario::Fault::KIND_NOT_SET, path,
+                                "names no fault kind (netem)");
+        !st.ok()) {
+      return st;
+    }
+    if (absl::Status st = check(f.at_s() >= 0, path + ".at_s", "must be >= 0"); !st.ok()) return st;
+    if (absl::Status st = check(f.for_s() > 0, path + ".for_s", "must be > 0"); !st.ok()) return st;
+    last_heal = std::max(last_heal, f.at_s() + f.for_s());
+    const scenario::NetemFault& n = f.netem();
+    if (absl::Status st = check(
+            n.direction() == "to_server" || n.direction() == "to_victim" || n.direction() == "both",
+            path + ".netem.direction", "must be to_server, to_victim or both");
+        !st.ok()) {
+      return st;
+    }
+    if (absl::Status st = faults::Validate(faults::FromProto(n.params())); !st.ok()) {
+      return where.Error(path + ".netem.params", std::string(st.message()));
+    }
+    // One netem per NIC at a time: a second would silently replace the first.
+    for (int j = 0; j < i; ++j) {
+      const scenario::Fault& g = s.faults(j);
+      bool overlap_in_time = f.at_s() < g.at_s() + g.for_s() && g.at_s() < f.at_s() + f.for_s();
+      std::set<std::string> shared;
+      for (const std::string& nic : Nics(n)) {
+        if (Nics(g.netem()).count(nic)) shared.insert(nic);
+      }
+      if (overlap_in_time && !shared.empty()) {
+        return where.Error(
+            path, absl::StrCat("overlaps faults[", j, "] (", g.at_s(), "..", g.at_s() + g.for_s(),
+                               " s) on the wire's ", *shared.begin()));
+      }
+    }
+  }
+  double needed = last_heal + s.oracles().grace_s();
+  return check(s.deadline_s() >= needed, "deadline_s",
+               absl::StrCat("is shorter than the timeline: the last fault heals at ", last_heal,
+                            " s and the grace period adds ", s.oracles().grace_s(),
+                            " s, so at least ", needed, " s"));
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
+                                             const std::string& file_name) {
+  LoadedScenario loaded{scenario::Scenario(), SourceMap(file_name)};
+  if (absl::Status s = YamlToProto(yaml_text, &loaded.scenario, &loaded.where); !s.ok()) return s;
+  Complete(loaded.scenario);
+  if (absl::Status s = Validate(loaded.scenario, loaded.where); !s.ok()) return s;
+  return loaded;
+}
+
+absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("scenario ", path, ": cannot read it"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseScenario(text.str(), path);
+}
+
+}  // namespace swapchaos::controller

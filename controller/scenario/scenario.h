@@ -1,0 +1,28 @@
+#ifndef SWAPCHAOS_CONTROLLER_SCENARIO_SCENARIO_H_
+#define SWAPCHAOS_CONTROLLER_SCENARIO_SCENARIO_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "controller/scenario/yaml_proto.h"
+#include "swapchaos/scenario.pb.h"
+
+namespace swapchaos::controller {
+
+struct LoadedScenario {
+  scenario::Scenario scenario;
+  SourceMap where;
+};
+
+// Reads a scenario file in three separate steps, as strict config wants:
+// load (YAML into the proto, unknown fields rejected), complete (defaults
+// for what was left out), validate (ranges, fault parameters, faults that
+// overlap on one NIC, a deadline the timeline cannot meet). Every error is
+// InvalidArgument naming file:line:column and the field.
+absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path);
+absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
+                                             const std::string& file_name);
+
+}  // namespace swapchaos::controller
+
+#endif  // SWAPCHAOS_CONTROLLER_SCENARIO_SCENARIO_H_

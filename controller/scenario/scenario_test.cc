@@ -1,0 +1,143 @@
+#include "controller/scenario/scenario.h"
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+
+namespace swapchaos::controller {
+namespace {
+
+constexpr char kValid[] = R"(name: t
+vm: {memory_mib: 256, cpus: 1}
+faults:
+  - at_s: 5
+    for_s: 10
+    netem:
+      direction: to_server
+      params: {loss: 30%, delay_us: 1000}
+deadline_s: 400
+)";
+
+// Parses `text` as file "t.yaml" and expects an error holding each of `want`.
+void ExpectError(const std::string& text, std::initializer_list<const char*> want) {
+  auto s = ParseScenario(text, "t.yaml");
+  ASSERT_FALSE(s.ok()) << text;
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  for (const char* w : want) {
+    EXPECT_NE(s.status().message().find(w), std::string::npos)
+        << "want '" << w << "' in: " << s.status().message();
+  }
+}
+
+TEST(ScenarioTest, ValidFileLoadsWithDefaults) {
+  auto s = ParseScenario(kValid, "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  const scenario::Scenario& sc = s->scenario;
+  EXPECT_EQ(sc.vm().memory_mib(), 256u);
+  EXPECT_EQ(sc.swap().size_mib(), 1024u);        // default
+  EXPECT_EQ(sc.workload().procs_per_cpu(), 8u);  // the seed's test
+  EXPECT_DOUBLE_EQ(sc.workload().ram_multiple(), 4);
+  EXPECT_EQ(sc.oracles().grace_s(), 150u);
+  ASSERT_EQ(sc.faults_size(), 1);
+  EXPECT_DOUBLE_EQ(sc.faults(0).netem().params().loss(), 0.3);  // "30%"
+  EXPECT_EQ(s->where.Where("faults[0].netem.params"), "t.yaml:8:7");
+}
+
+TEST(ScenarioTest, UnknownFieldNamesLineAndTheKnownOnes) {
+  ExpectError("name: t\nvm:\n  memroy_mib: 512\ndeadline_s: 10\n",
+              {"t.yaml:3:3", "vm.memroy_mib", "unknown field", "memory_mib"});
+}
+
+TEST(ScenarioTest, WrongTypes) {
+  ExpectError("vm: {cpus: two}\n",
+              {"t.yaml:1:6", "vm.cpus", "expected a whole number >= 0", "'two'"});
+  ExpectError("vm: {cpus: -1}\n", {"vm.cpus", "expected a whole number >= 0"});
+  ExpectError("vm: {cpus: 99999999999}\n", {"vm.cpus"});
+  ExpectError("faults: {at_s: 1}\n", {"faults", "expected a list"});
+  ExpectError("vm: [1, 2]\n", {"vm", "expected a mapping"});
+  ExpectError("faults:\n  - at_s: soon\n", {"t.yaml:2:5", "faults[0].at_s", "expected a number"});
+  ExpectError("workload: {write: maybe}\n", {"workload.write", "true or false"});
+}
+
+TEST(ScenarioTest, DuplicateKeyAndBrokenYaml) {
+  ExpectError("deadline_s: 10\ndeadline_s: 20\n", {"t.yaml:2:1", "given twice"});
+  ExpectError("vm: {memory_mib: 1\n", {"t.yaml:", "not valid YAML"});
+}
+
+TEST(ScenarioTest, FaultParametersOutOfRange) {
+  ExpectError(R"(faults:
+  - at_s: 1
+    for_s: 2
+    netem: {direction: both, params: {loss: 120%}}
+deadline_s: 500
+)",
+              {"t.yaml:4:30", "faults[0].netem.params", "netem loss: must be in [0, 1]"});
+  ExpectError("faults:\n  - {at_s: 1, for_s: -3, netem: {direction: both}}\ndeadline_s: 500\n",
+              {"faults[0].for_s", "must be > 0"});
+  ExpectError("faults:\n  - {at_s: 1, for_s: 3}\ndeadline_s: 500\n",
+              {"t.yaml:2:5", "faults[0]", "names no fault kind"});
+  ExpectError("faults:\n  - {at_s: 1, for_s: 3, netem: {direction: sideways}}\ndeadline_s: 500\n",
+              {"faults[0].netem.direction", "to_server, to_victim or both"});
+  ExpectError(R"(faults:
+  - {at_s: 1, for_s: 3, netem: {direction: both, params: {reorder: 10%}}}
+deadline_s: 500
+)",
+              {"netem reorder: needs a delay"});
+}
+
+TEST(ScenarioTest, OverlappingFaultsOnOneNic) {
+  ExpectError(R"(faults:
+  - {at_s: 10, for_s: 20, netem: {direction: to_server, params: {loss: 10%}}}
+  - {at_s: 25, for_s: 5, netem: {direction: both, params: {loss: 100%}}}
+deadline_s: 500
+)",
+              {"t.yaml:3:5", "faults[1]", "overlaps faults[0] (10..30 s) on the wire's data1"});
+  // Back to back, or on the other direction, is fine.
+  EXPECT_TRUE(ParseScenario(R"(faults:
+  - {at_s: 10, for_s: 20, netem: {direction: to_server, params: {loss: 10%}}}
+  - {at_s: 30, for_s: 5, netem: {direction: both, params: {loss: 100%}}}
+  - {at_s: 12, for_s: 5, netem: {direction: to_victim, params: {loss: 100%}}}
+deadline_s: 500
+)",
+                            "t.yaml")
+                  .ok());
+}
+
+TEST(ScenarioTest, DeadlineShorterThanTimeline) {
+  ExpectError(R"(faults:
+  - {at_s: 100, for_s: 60, netem: {direction: both, params: {loss: 100%}}}
+oracles: {grace_s: 120}
+deadline_s: 200
+)",
+              {"t.yaml:4:1", "deadline_s", "last fault heals at 160 s", "at least 280 s"});
+  ExpectError("name: t\n", {"deadline_s", "is required"});
+}
+
+TEST(ScenarioTest, RangesOfTheVm) {
+  ExpectError("vm: {memory_mib: 64}\ndeadline_s: 10\n",
+              {"t.yaml:1:6", "vm.memory_mib", "128..16384"});
+  ExpectError("swap: {size_mib: 1}\ndeadline_s: 10\n", {"swap.size_mib"});
+}
+
+TEST(ScenarioTest, MissingFileIsNamed) {
+  auto s = LoadScenario("/nonexistent/x.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("/nonexistent/x.yaml"), std::string::npos);
+}
+
+TEST(ScenarioTest, EveryShippedScenarioLoads) {
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SWAPCHAOS_SCENARIOS)) {
+    if (e.path().extension() != ".yaml") continue;
+    auto s = LoadScenario(e.path().string());
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (s.ok()) {
+      EXPECT_EQ(s->scenario.name() + ".yaml", e.path().filename().string());
+    }
+    ++count;
+  }
+  EXPECT_GE(count, 3);
+}
+
+}  // namespace
+}  // namespace swapchaos::controller

@@ -1,0 +1,199 @@
+#include "controller/scenario/yaml_proto.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/reflection.h>
+#include <yaml-cpp/yaml.h>
+
+#include <limits>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+
+namespace swapchaos::controller {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
+
+std::string Join(const std::string& path, const std::string& field) {
+  return path.empty() ? field : absl::StrCat(path, ".", field);
+}
+
+class Loader {
+ public:
+  explicit Loader(SourceMap* where) : where_(where) {}
+
+  absl::Status Message(const YAML::Node& node, google::protobuf::Message* msg,
+                       const std::string& path) {
+    Mark(path, node);
+    if (node.IsNull()) return absl::OkStatus();
+    if (!node.IsMap()) return where_->Error(path, "expected a mapping of field: value");
+    const auto* desc = msg->GetDescriptor();
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      std::string key = kv.first.Scalar();
+      std::string field_path = Join(path, key);
+      Mark(field_path, kv.first);
+      const FieldDescriptor* f = desc->FindFieldByName(key);
+      if (f == nullptr) {
+        std::vector<std::string> known;
+        for (int i = 0; i < desc->field_count(); ++i) known.push_back(desc->field(i)->name());
+        return where_->Error(field_path, absl::StrCat("unknown field (", desc->name(),
+                                                      " has: ", absl::StrJoin(known, ", "), ")"));
+      }
+      if (!seen.insert(key).second) {
+        const YAML::Mark m = kv.first.Mark();
+        return absl::InvalidArgumentError(absl::StrCat(
+            where_->file(), ":", m.line + 1, ":", m.column + 1, ": ", field_path, ": given twice"));
+      }
+      if (const auto* oneof = f->real_containing_oneof()) {
+        const FieldDescriptor* other = msg->GetReflection()->GetOneofFieldDescriptor(*msg, oneof);
+        if (other != nullptr) {
+          return where_->Error(field_path,
+                               absl::StrCat("only one of ", oneof->name(), " may be given; ",
+                                            other->name(), " already is"));
+        }
+      }
+      if (absl::Status s = Field(kv.second, msg, f, field_path); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // A field's place is where its key is written; the first mark wins.
+  void Mark(const std::string& path, const YAML::Node& node) {
+    const YAML::Mark m = node.Mark();
+    if (m.line >= 0) where_->Add(path, m.line + 1, m.column + 1);
+  }
+
+  absl::Status Field(const YAML::Node& node, google::protobuf::Message* msg,
+                     const FieldDescriptor* f, const std::string& path) {
+    if (!f->is_repeated()) return Value(node, msg, f, path, false);
+    if (!node.IsSequence()) return where_->Error(path, "expected a list");
+    for (size_t i = 0; i < node.size(); ++i) {
+      std::string item = absl::StrCat(path, "[", i, "]");
+      Mark(item, node[i]);
+      if (absl::Status s = Value(node[i], msg, f, item, true); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Value(const YAML::Node& node, google::protobuf::Message* msg,
+                     const FieldDescriptor* f, const std::string& path, bool add) {
+    const Reflection* r = msg->GetReflection();
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      google::protobuf::Message* sub = add ? r->AddMessage(msg, f) : r->MutableMessage(msg, f);
+      return Message(node, sub, path);
+    }
+    if (!node.IsScalar()) return where_->Error(path, "expected a single value");
+    const std::string text = node.Scalar();
+    auto bad = [&](const std::string& what) {
+      return where_->Error(path, absl::StrCat("expected ", what, ", got '", text, "'"));
+    };
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        add ? r->AddString(msg, f, text) : r->SetString(msg, f, text);
+        return absl::OkStatus();
+      case FieldDescriptor::CPPTYPE_BOOL: {
+        bool v;
+        if (!absl::SimpleAtob(text, &v)) return bad("true or false");
+        add ? r->AddBool(msg, f, v) : r->SetBool(msg, f, v);
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT: {
+        double v;
+        absl::string_view t = text;
+        bool percent = absl::ConsumeSuffix(&t, "%");
+        if (!absl::SimpleAtod(t, &v)) return bad("a number");
+        if (percent) v /= 100;
+        if (f->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
+          add ? r->AddFloat(msg, f, static_cast<float>(v))
+              : r->SetFloat(msg, f, static_cast<float>(v));
+        } else {
+          add ? r->AddDouble(msg, f, v) : r->SetDouble(msg, f, v);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_INT32:
+      case FieldDescriptor::CPPTYPE_INT64: {
+        int64_t v;
+        bool is32 = f->cpp_type() == FieldDescriptor::CPPTYPE_INT32;
+        if (!absl::SimpleAtoi(text, &v) || (is32 && (v < std::numeric_limits<int32_t>::min() ||
+                                                     v > std::numeric_limits<int32_t>::max()))) {
+          return bad("a whole number");
+        }
+        if (is32) {
+          add ? r->AddInt32(msg, f, static_cast<int32_t>(v))
+              : r->SetInt32(msg, f, static_cast<int32_t>(v));
+        } else {
+          add ? r->AddInt64(msg, f, v) : r->SetInt64(msg, f, v);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_UINT32:
+      case FieldDescriptor::CPPTYPE_UINT64: {
+        uint64_t v;
+        bool is32 = f->cpp_type() == FieldDescriptor::CPPTYPE_UINT32;
+        if (absl::StartsWith(absl::StripLeadingAsciiWhitespace(text), "-") ||
+            !absl::SimpleAtoi(text, &v) || (is32 && v > std::numeric_limits<uint32_t>::max())) {
+          return bad("a whole number >= 0");
+        }
+        if (is32) {
+          add ? r->AddUInt32(msg, f, static_cast<uint32_t>(v))
+              : r->SetUInt32(msg, f, static_cast<uint32_t>(v));
+        } else {
+          add ? r->AddUInt64(msg, f, v) : r->SetUInt64(msg, f, v);
+        }
+        return absl::OkStatus();
+      }
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        const auto* value = f->enum_type()->FindValueByName(text);
+        if (value == nullptr) return bad(absl::StrCat("a ", f->enum_type()->name(), " name"));
+        add ? r->AddEnum(msg, f, value) : r->SetEnum(msg, f, value);
+        return absl::OkStatus();
+      }
+      default:
+        return where_->Error(path, "unsupported field type");
+    }
+  }
+
+  SourceMap* where_;
+};
+
+}  // namespace
+
+void SourceMap::Add(const std::string& path, int line, int column) {
+  at_.emplace(path, absl::StrCat(file_, ":", line, ":", column));
+}
+
+std::string SourceMap::Where(const std::string& path) const {
+  auto it = at_.find(path);
+  return it != at_.end() ? it->second : file_;
+}
+
+absl::Status SourceMap::Error(const std::string& path, const std::string& what) const {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Where(path), ": ", path.empty() ? "" : path + ": ", what));
+}
+
+absl::Status YamlToProto(const std::string& yaml_text, google::protobuf::Message* msg,
+                         SourceMap* where) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp reports parse errors by exception; this is the one place they
+    // become a value, with the position it found.
+    return absl::InvalidArgumentError(absl::StrCat(where->file(), ":", e.mark.line + 1, ":",
+                                                   e.mark.column + 1, ": not valid YAML: ", e.msg));
+  }
+  return Loader(where).Message(root, msg, "");
+}
+
+}  // namespace swapchaos::controller
