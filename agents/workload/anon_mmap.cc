@@ -1,0 +1,170 @@
+#include "agents/workload/anon_mmap.h"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "agents/workload/spike.h"
+
+namespace swapchaos::agents::workload {
+namespace {
+
+constexpr size_t kDetailBytes = 240;
+
+struct Slot {
+  std::atomic<uint64_t> pages;
+  std::atomic<uint32_t> pass;
+  std::atomic<uint64_t> base;  // where the task's mapping starts, for reports
+  char detail[kDetailBytes];   // written once by the child before it exits 2
+};
+
+std::mutex g_mu;  // guards Progress() across threads
+
+}  // namespace
+
+struct AnonMmapWorkload::Shared {
+  Slot slots[1];  // really params_.procs of them
+};
+
+uint64_t AnonPagePattern(uint64_t seed, uint32_t proc, uint64_t page, uint32_t pass) {
+  return PagePattern(
+      seed ^ (static_cast<uint64_t>(proc) << 40) ^ (static_cast<uint64_t>(pass) << 20), page);
+}
+
+namespace {
+
+[[noreturn]] void RunTask(const AnonMmapParams& p, uint32_t index, Slot* slot) {
+  if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
+    std::fputs("1000", f);
+    std::fclose(f);
+  }
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t pages = p.bytes_per_proc / page;
+  const size_t words = page / sizeof(uint64_t);
+  auto* mem = static_cast<uint64_t*>(
+      mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (mem == MAP_FAILED) {
+    std::snprintf(slot->detail, kDetailBytes, "mmap of %llu bytes: %s",
+                  static_cast<unsigned long long>(pages * page), std::strerror(errno));
+    _exit(1);
+  }
+  slot->base.store(reinterpret_cast<uint64_t>(mem), std::memory_order_relaxed);
+  auto put = [&](uint64_t i, uint32_t pass) {
+    uint64_t v = AnonPagePattern(p.seed, index, i, pass);
+    mem[i * words] = v;
+    mem[i * words + words - 1] = ~v;
+  };
+  for (uint64_t i = 0; i < pages; ++i) {
+    put(i, 0);
+    slot->pages.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (uint32_t pass = 1; pass <= p.passes; ++pass) {
+    uint32_t expected_pass = p.write ? pass - 1 : 0;
+    for (uint64_t i = 0; i < pages; ++i) {
+      uint64_t want = AnonPagePattern(p.seed, index, i, expected_pass);
+      uint64_t head = mem[i * words], tail = mem[i * words + words - 1];
+      if (head != want || tail != ~want) {
+        std::snprintf(slot->detail, kDetailBytes,
+                      "page %llu at %p in pass %u: expected %016llx/%016llx, found %016llx/%016llx",
+                      static_cast<unsigned long long>(i), static_cast<void*>(&mem[i * words]), pass,
+                      static_cast<unsigned long long>(want), static_cast<unsigned long long>(~want),
+                      static_cast<unsigned long long>(head), static_cast<unsigned long long>(tail));
+        _exit(2);
+      }
+      if (p.write) put(i, pass);
+      slot->pages.fetch_add(1, std::memory_order_relaxed);
+    }
+    slot->pass.store(pass, std::memory_order_relaxed);
+  }
+  _exit(0);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AnonMmapWorkload>> AnonMmapWorkload::Start(const AnonMmapParams& p) {
+  if (p.procs == 0 || p.procs > 4096) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("workload procs must be 1..4096, got ", p.procs));
+  }
+  if (p.bytes_per_proc < static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {
+    return absl::InvalidArgumentError("workload bytes_per_proc must be at least a page");
+  }
+  if (p.passes == 0) return absl::InvalidArgumentError("workload passes must be > 0");
+  size_t bytes = sizeof(Slot) * p.procs;
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("workload progress mapping: ", std::strerror(errno)));
+  }
+  std::memset(mem, 0, bytes);
+  std::unique_ptr<AnonMmapWorkload> w(new AnonMmapWorkload(p, static_cast<Shared*>(mem), bytes));
+  w->ended_.resize(p.procs);
+  for (uint32_t i = 0; i < p.procs; ++i) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
+    }
+    if (pid == 0) RunTask(p, i, &w->shared_->slots[i]);
+    w->pids_.push_back(pid);
+    w->ended_[i].pid = pid;
+    w->ended_[i].index = i;
+  }
+  return w;
+}
+
+AnonMmapWorkload::~AnonMmapWorkload() {
+  for (size_t i = 0; i < pids_.size(); ++i) {
+    if (ended_[i].state == TaskProgress::State::kRunning) {
+      kill(pids_[i], SIGKILL);
+      waitpid(pids_[i], nullptr, 0);
+    }
+  }
+  munmap(shared_, shared_bytes_);
+}
+
+std::vector<TaskProgress> AnonMmapWorkload::Progress() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  std::vector<TaskProgress> out;
+  for (size_t i = 0; i < pids_.size(); ++i) {
+    TaskProgress& t = ended_[i];
+    Slot& slot = shared_->slots[i];
+    if (t.state == TaskProgress::State::kRunning) {
+      int status;
+      if (waitpid(pids_[i], &status, WNOHANG) == pids_[i]) {
+        if (WIFEXITED(status)) {
+          int code = WEXITSTATUS(status);
+          t.state = code == 0   ? TaskProgress::State::kDone
+                    : code == 2 ? TaskProgress::State::kDataLoss
+                                : TaskProgress::State::kFailed;
+          t.detail = code == 0 ? "" : std::string(slot.detail, strnlen(slot.detail, kDetailBytes));
+        } else {
+          t.state = TaskProgress::State::kKilled;
+          t.detail = absl::StrCat("killed by signal ", WTERMSIG(status), " (",
+                                  strsignal(WTERMSIG(status)), ")");
+        }
+      }
+    }
+    t.pages = slot.pages.load(std::memory_order_relaxed);
+    t.base = slot.base.load(std::memory_order_relaxed);
+    t.pass = slot.pass.load(std::memory_order_relaxed);
+    out.push_back(t);
+  }
+  return out;
+}
+
+bool AnonMmapWorkload::Finished() {
+  for (const TaskProgress& t : Progress()) {
+    if (t.state == TaskProgress::State::kRunning) return false;
+  }
+  return true;
+}
+
+}  // namespace swapchaos::agents::workload
