@@ -9,12 +9,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "agents/nbd/handshake.h"
 #include "agents/nbd/netlink.h"
 #include "agents/swap/swap.h"
+#include "agents/telemetry/procfs.h"
 #include "agents/telemetry/sampler.h"
 #include "agents/workload/spike.h"
 #include "faults/netem.h"
@@ -168,7 +170,9 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
   telemetry::Sampler sampler;
   auto next = std::chrono::steady_clock::now();
   while (!ctx->IsCancelled()) {
-    if (!writer->Write(sampler.Next())) break;
+    agent::Sample sample = sampler.Next();
+    AddTasks(&sample);
+    if (!writer->Write(sample)) break;
     next += period;
     std::this_thread::sleep_until(next);
   }
@@ -190,6 +194,70 @@ grpc::Status AgentService::Spike(grpc::ServerContext*, const agent::SpikeRequest
     std::fflush(stdout);
   }).detach();
   return grpc::Status::OK;
+}
+
+grpc::Status AgentService::StartWorkload(grpc::ServerContext*, const agent::WorkloadRequest* req,
+                                         agent::WorkloadReply* reply) {
+  if (role_ != agent::ROLE_VICTIM) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "only the victim runs workloads");
+  }
+  if (!(req->ram_multiple() > 0 && req->ram_multiple() <= 64)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ram_multiple must be in (0, 64]");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (workload_ && !workload_->Finished()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a workload is still running");
+  }
+  uint64_t ram =
+      static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  workload::AnonMmapParams p;
+  p.procs = req->procs_per_cpu() * static_cast<uint32_t>(sysconf(_SC_NPROCESSORS_ONLN));
+  p.bytes_per_proc =
+      p.procs == 0
+          ? 0
+          : static_cast<uint64_t>(static_cast<double>(ram) * req->ram_multiple()) / p.procs;
+  p.passes = req->passes();
+  p.write = req->write();
+  p.seed = req->seed();
+  auto w = workload::AnonMmapWorkload::Start(p);
+  if (!w.ok()) return ToGrpc(w.status());
+  workload_ = std::move(*w);
+  reply->set_procs(p.procs);
+  reply->set_bytes_per_proc(p.bytes_per_proc);
+  std::printf("swapchaos-agent: workload of %u tasks x %llu MiB, %u passes (%s)\n", p.procs,
+              static_cast<unsigned long long>(p.bytes_per_proc >> 20), p.passes,
+              p.write ? "write" : "read");
+  std::fflush(stdout);
+  return grpc::Status::OK;
+}
+
+void AgentService::AddTasks(agent::Sample* sample) {
+  std::vector<workload::TaskProgress> tasks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!workload_) return;
+    tasks = workload_->Progress();
+  }
+  static constexpr const char* kStates[] = {"running", "done", "data_loss", "failed", "killed"};
+  for (const workload::TaskProgress& t : tasks) {
+    agent::TaskSample* out = sample->add_tasks();
+    out->set_pid(t.pid);
+    out->set_index(t.index);
+    out->set_pass(t.pass);
+    out->set_pages(t.pages);
+    out->set_state(kStates[static_cast<int>(t.state)]);
+    out->set_detail(t.detail);
+    if (t.state != workload::TaskProgress::State::kRunning) continue;
+    std::string dir = absl::StrCat("/proc/", t.pid, "/");
+    std::ifstream stat(dir + "stat"), wchan(dir + "wchan");
+    std::string line;
+    if (std::getline(stat, line)) {
+      if (auto state = telemetry::ParseStatState(line); state.ok()) out->set_proc_state(*state);
+    }
+    line.clear();
+    std::getline(wchan, line);
+    out->set_wchan(line);
+  }
 }
 
 grpc::Status AgentService::Shutdown(grpc::ServerContext*, const agent::ShutdownRequest*,

@@ -1,8 +1,10 @@
 #ifndef SWAPCHAOS_AGENTS_SERVICE_H_
 #define SWAPCHAOS_AGENTS_SERVICE_H_
 
+#include <memory>
 #include <mutex>
 
+#include "agents/workload/anon_mmap.h"
 #include "swapchaos/agent.grpc.pb.h"
 
 namespace swapchaos::agents {
@@ -23,6 +25,8 @@ class AgentService final : public agent::Agent::Service {
                          grpc::ServerWriter<agent::Sample>* writer) override;
   grpc::Status Spike(grpc::ServerContext* ctx, const agent::SpikeRequest* req,
                      agent::SpikeReply* reply) override;
+  grpc::Status StartWorkload(grpc::ServerContext* ctx, const agent::WorkloadRequest* req,
+                             agent::WorkloadReply* reply) override;
   grpc::Status Shutdown(grpc::ServerContext* ctx, const agent::ShutdownRequest* req,
                         agent::ShutdownReply* reply) override;
   grpc::Status ApplyNetem(grpc::ServerContext* ctx, const agent::NetemRequest* req,
@@ -35,8 +39,12 @@ class AgentService final : public agent::Agent::Service {
  private:
   const agent::Role role_;
   const bool memory_locked_;
+  // The workload's tasks, with the kernel's view of each running one.
+  void AddTasks(agent::Sample* sample);
+
   std::mutex mu_;
-  agent::SwapStatus swap_;  // guarded by mu_
+  agent::SwapStatus swap_;                                // guarded by mu_
+  std::unique_ptr<workload::AnonMmapWorkload> workload_;  // guarded by mu_
 };
 
 }  // namespace swapchaos::agents

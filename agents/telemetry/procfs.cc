@@ -144,6 +144,14 @@ absl::Status ParseInflight(absl::string_view text, agent::Sample* out) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ParseStatState(absl::string_view stat) {
+  size_t close = stat.rfind(')');
+  if (close == absl::string_view::npos || close + 2 >= stat.size()) {
+    return absl::InvalidArgumentError("not a /proc/PID/stat line");
+  }
+  return std::string(stat.substr(close + 2, 1));
+}
+
 absl::Status ParseKmsgRecord(absl::string_view record, agent::KernelLogLine* out) {
   size_t semi = record.find(';');
   if (semi == absl::string_view::npos) {

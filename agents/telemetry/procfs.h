@@ -2,6 +2,7 @@
 #define SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "swapchaos/agent.pb.h"
 
@@ -23,6 +24,9 @@ void ParseSwaps(absl::string_view text, agent::Sample* out);
 void ParseNetDev(absl::string_view text, agent::Sample* out);
 // /sys/block/nbdN/inflight: "reads writes".
 absl::Status ParseInflight(absl::string_view text, agent::Sample* out);
+// The state letter of a /proc/PID/stat line ("R", "S", "D", ...); the
+// command name in parentheses may itself hold spaces and parentheses.
+absl::StatusOr<std::string> ParseStatState(absl::string_view stat);
 // One /dev/kmsg record: "prio,seq,usec,flags[,...];text\n[ continuation]".
 absl::Status ParseKmsgRecord(absl::string_view record, agent::KernelLogLine* out);
 

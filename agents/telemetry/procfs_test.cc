@@ -105,6 +105,16 @@ TEST(ProcfsTest, NetDevPerInterfaceWithoutLoopback) {
   EXPECT_EQ(d.tx_drops(), 2u);
 }
 
+TEST(ProcfsTest, StatStateEvenWithParenthesesInTheName) {
+  EXPECT_EQ(*ParseStatState("1234 (usemem) D 1 1234 1234 0 -1 4194560"), "D");
+  EXPECT_EQ(*ParseStatState("42 (a) b (c)) S 1 42"), "S");
+  EXPECT_FALSE(ParseStatState("garbage").ok());
+  std::ifstream self("/proc/self/stat");
+  std::string line;
+  std::getline(self, line);
+  EXPECT_EQ(*ParseStatState(line), "R");  // this very test, reading
+}
+
 TEST(ProcfsTest, Inflight) {
   agent::Sample s;
   ASSERT_TRUE(ParseInflight("       3        7\n", &s).ok());
