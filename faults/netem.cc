@@ -40,6 +40,18 @@ bool IsProb(double p) { return p >= 0 && p <= 1; }
 
 void NlMsgDeleter::operator()(nl_msg* m) const { nlmsg_free(m); }
 
+bool SameEffect(const NetemParams& a, const NetemParams& b) {
+  auto near = [](double x, double y) { return std::fabs(x - y) < 1e-6; };
+  return a.limit == b.limit && a.delay_us == b.delay_us && a.jitter_us == b.jitter_us &&
+         near(a.delay_correlation, b.delay_correlation) && near(a.loss, b.loss) &&
+         near(a.loss_correlation, b.loss_correlation) && near(a.duplicate, b.duplicate) &&
+         near(a.corrupt, b.corrupt) && near(a.reorder, b.reorder) &&
+         a.rate_bytes_per_s == b.rate_bytes_per_s &&
+         (a.ge_p == 0 ? near(b.ge_p, 0)
+                      : near(a.ge_p, b.ge_p) && near(a.ge_r, b.ge_r) && near(a.ge_h, b.ge_h) &&
+                            near(a.ge_k, b.ge_k));
+}
+
 absl::Status Validate(const NetemParams& p) {
   const std::pair<const char*, double> probs[] = {{"loss", p.loss},
                                                   {"loss_correlation", p.loss_correlation},

@@ -38,6 +38,11 @@ struct NetemParams {
   friend bool operator==(const NetemParams&, const NetemParams&) = default;
 };
 
+// Whether `in_effect` (a read-back) does what `asked` asked for: the same
+// parameters up to the kernel's rounding. The seed is left out: kernels
+// before 6.3 ignore it.
+bool SameEffect(const NetemParams& asked, const NetemParams& in_effect);
+
 // InvalidArgument naming the field for anything the kernel would refuse or
 // silently change: probabilities outside [0, 1], reorder without delay, both
 // random and Gilbert-Elliott loss.

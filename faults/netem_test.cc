@@ -59,6 +59,18 @@ TEST(NetemTest, EveryParameterSurvivesTheRoundTrip) {
   EXPECT_EQ(*back.seed, 42u);
 }
 
+TEST(NetemTest, SameEffectIgnoresRoundingAndTheSeed) {
+  NetemParams asked;
+  asked.loss = 0.3;
+  asked.delay_us = 1000;
+  asked.seed = 5;
+  NetemParams back = RoundTrip(asked);
+  back.seed.reset();  // a 6.1 kernel ignores it
+  EXPECT_TRUE(SameEffect(asked, back));
+  back.loss = 0.31;
+  EXPECT_FALSE(SameEffect(asked, back));
+}
+
 TEST(NetemTest, FullLossIsExactlyAllOnes) {
   NetemParams p;
   p.loss = 1.0;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +25,7 @@ uint64_t PagePattern(uint64_t seed, uint64_t page) {
 namespace {
 
 [[noreturn]] void RunSpike(const SpikeParams& p) {
+  prctl(PR_SET_NAME, "swapchaos-spike");  // not the forking gRPC thread's name
   // Locks are not inherited over fork, but be explicit: this memory must swap.
   munlockall();
   if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
+#include "controller/run/chaos.h"
 #include "controller/scenario/scenario.h"
 
 namespace {
@@ -32,6 +33,13 @@ commands:
   boot     boot a run's two VMs (victim with swap over NBD through the wire),
            print the victim's memory and swap figures until --duration or
            Ctrl-C, then shut everything down.
+  run SCENARIO [--seed N] [--out DIR] [--cache DIR] [--agent PATH]
+           the main job: boot the scenario's VMs, run its workload, apply and
+           revert its faults on the wire, then judge the run (verdict.json).
+           Exit 0 pass, 1 fail (the kernel failed an oracle), 2 bad input,
+           3 infrastructure error.
+  analyze DIR
+           judge a finished run again from its files alone.
   check SCENARIO...
            load and validate scenario files (YAML, see scenarios/); each
            error names file:line:column and the field. Starts nothing.
@@ -134,6 +142,51 @@ int Boot(const std::vector<std::string>& args) {
               std::string(s.message()));
 }
 
+constexpr int kExitFail = 1;
+
+int Report(const absl::StatusOr<swapchaos::controller::Verdict>& v, const std::string& dir) {
+  if (!v.ok()) {
+    return Fail(swapchaos::controller::IsBadInput(v.status()) ? kExitBadInput : kExitInfra,
+                std::string(v.status().message()));
+  }
+  for (const auto& o : v->oracles()) {
+    std::cout << "  " << o.outcome() << "  " << o.name() << ": " << o.evidence() << "\n";
+  }
+  std::cout << "verdict: " << v->verdict()
+            << (v->signature().empty() ? "" : " (" + v->signature() + ")") << "; " << dir
+            << "/verdict.json\n";
+  return v->verdict() == "pass" ? kExitOk : kExitFail;
+}
+
+int RunCommand(const std::vector<std::string>& args) {
+  if (args.empty() || args[0].starts_with("--")) {
+    return Fail(kExitBadInput, "run needs a scenario file first");
+  }
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  auto flags = Flags::Parse(rest, {{"seed", "1"},
+                                   {"out", swapchaos::controller::DefaultOutDir()},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto seed = flags->GetUint("seed");
+  if (!seed.ok()) return Fail(kExitBadInput, std::string(seed.status().message()));
+  auto loaded = swapchaos::controller::LoadScenario(args[0]);
+  if (!loaded.ok()) return Fail(kExitBadInput, std::string(loaded.status().message()));
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags->Get("cache");
+  env.agent_path = flags->Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  env.progress = &std::cout;
+  return Report(swapchaos::controller::RunScenario(*loaded, *seed, flags->Get("out"), env),
+                flags->Get("out"));
+}
+
+int Analyze(const std::vector<std::string>& args) {
+  if (args.size() != 1) return Fail(kExitBadInput, "analyze needs one run directory");
+  return Report(swapchaos::controller::AnalyzeRun(args[0]), args[0]);
+}
+
 int Check(const std::vector<std::string>& files) {
   if (files.empty()) return Fail(kExitBadInput, "check needs at least one scenario file");
   int rc = kExitOk;
@@ -172,5 +225,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "boot") return Boot(args);
   if (command == "check") return Check(args);
+  if (command == "run") return RunCommand(args);
+  if (command == "analyze") return Analyze(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }

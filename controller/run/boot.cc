@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "controller/run/run.h"
+#include "controller/run/telemetry_recorder.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -32,48 +33,6 @@ std::string LiveLine(double t, const agent::Sample& s) {
       Get(s.vmstat(), "pgscan_direct_throttle"), s.memory_some().avg10(), s.memory_full().avg10(),
       s.nbd_inflight_reads(), s.nbd_inflight_writes());
 }
-
-// Streams the victim's telemetry into telemetry.jsonl on its own thread.
-class TelemetryRecorder {
- public:
-  TelemetryRecorder(AgentClient& client, uint32_t hz, const std::string& path)
-      : out_(path, std::ios::app) {
-    agent::TelemetryRequest req;
-    req.set_rate_hz(hz);
-    thread_ = std::thread([this, &client, req] {
-      auto reader = client.stub().Telemetry(&ctx_, req);
-      agent::Sample s;
-      while (reader->Read(&s)) {
-        out_ << ToJson(s) << "\n";
-        out_.flush();
-        std::lock_guard<std::mutex> lock(mu_);
-        latest_ = s;
-        ++count_;
-      }
-      reader->Finish().IgnoreError();
-    });
-  }
-  ~TelemetryRecorder() {
-    ctx_.TryCancel();
-    thread_.join();
-  }
-  std::optional<agent::Sample> Latest() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return latest_;
-  }
-  uint64_t count() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return count_;
-  }
-
- private:
-  grpc::ClientContext ctx_;
-  std::ofstream out_;
-  std::mutex mu_;
-  std::optional<agent::Sample> latest_;
-  uint64_t count_ = 0;
-  std::thread thread_;
-};
 
 }  // namespace
 

@@ -1,0 +1,284 @@
+#include "controller/oracles/oracles.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/oracles/signatures.h"
+
+namespace swapchaos::controller {
+namespace {
+
+constexpr char kThrottled[] = "throttle_direct_reclaim";
+
+// What several oracles need, computed once from the history.
+struct Derived {
+  int64_t last_heal_ms = 0;          // host clock; 0 without faults
+  int64_t grace_end_ms = 0;          // last heal + grace
+  int64_t host_minus_uptime_ms = 0;  // host clock minus guest uptime
+  bool has_faults = false;
+};
+
+Derived Derive(const History& h) {
+  Derived d;
+  for (const FaultEvent& e : h.faults) {
+    if (e.action() == "revert") d.last_heal_ms = std::max(d.last_heal_ms, e.host_unix_ms());
+  }
+  d.has_faults = h.scenario.faults_size() > 0;
+  if (!d.has_faults) d.last_heal_ms = h.meta.workload_start_unix_ms();
+  d.grace_end_ms = d.last_heal_ms + static_cast<int64_t>(h.scenario.oracles().grace_s()) * 1000;
+  if (!h.victim.empty()) {
+    d.host_minus_uptime_ms =
+        h.victim.front().host_unix_ms() - static_cast<int64_t>(h.victim.front().uptime_ms());
+  }
+  return d;
+}
+
+OracleResult Result(const char* name, bool pass, std::string evidence, std::string signature) {
+  OracleResult r;
+  r.set_name(name);
+  r.set_outcome(pass ? "pass" : "fail");
+  r.set_evidence(std::move(evidence));
+  if (!pass) r.set_signature(std::move(signature));
+  return r;
+}
+
+OracleResult Skip(const char* name, std::string why) {
+  OracleResult r;
+  r.set_name(name);
+  r.set_outcome("skip");
+  r.set_evidence(std::move(why));
+  return r;
+}
+
+uint64_t Vm(const agent::Sample& s, const std::string& k) {
+  auto it = s.vmstat().find(k);
+  return it == s.vmstat().end() ? 0 : it->second;
+}
+
+OracleResult FaultsApplied(const History& h, const Derived&) {
+  // Per fault and NIC: the last apply read back as asked, the last revert
+  // read back gone.
+  std::map<std::pair<uint32_t, std::string>, std::pair<bool, bool>> seen;  // applied, reverted
+  for (const FaultEvent& e : h.faults) {
+    for (const std::string& nic : e.nics()) {
+      auto& [applied, reverted] = seen[{e.fault(), nic}];
+      if (e.action() == "apply") applied = e.ok() && e.in_effect() && e.matches();
+      if (e.action() == "revert") reverted = e.ok() && !e.in_effect();
+    }
+  }
+  for (int i = 0; i < h.scenario.faults_size(); ++i) {
+    bool any = false;
+    for (const auto& [key, state] : seen) {
+      if (key.first != static_cast<uint32_t>(i)) continue;
+      any = true;
+      if (!state.first) {
+        return Result("faults_applied", false,
+                      absl::StrCat("faults[", i, "] on ", key.second,
+                                   " was not applied and read back as asked"),
+                      absl::StrCat("fault not in effect: faults[", i, "]"));
+      }
+      if (!state.second) {
+        return Result("faults_applied", false,
+                      absl::StrCat("faults[", i, "] on ", key.second, " was not reverted"),
+                      absl::StrCat("fault not reverted: faults[", i, "]"));
+      }
+    }
+    if (!any) {
+      return Result("faults_applied", false, absl::StrCat("faults[", i, "] was never applied"),
+                    absl::StrCat("fault not in effect: faults[", i, "]"));
+    }
+  }
+  return Result("faults_applied", true,
+                absl::StrCat(h.scenario.faults_size(), " faults applied, read back, reverted"), "");
+}
+
+OracleResult ConsoleClean(const History& h, const Derived& d) {
+  // Stalls, hung tasks and stuck requests are expected while a fault is on;
+  // after the last heal plus the grace period they are failures.
+  double grace_end_uptime_s = static_cast<double>(d.grace_end_ms - d.host_minus_uptime_ms) / 1000.0;
+  for (const ConsoleFinding& f : ScanConsole(h.console)) {
+    if (f.always_fatal || f.uptime_s < 0 || f.uptime_s > grace_end_uptime_s) {
+      if (f.title.starts_with("OOM kill") && h.scenario.oracles().expect_oom_kill()) continue;
+      return Result("console_clean", false, f.line, f.title);
+    }
+  }
+  return Result("console_clean", true, "no failure signature after the grace period", "");
+}
+
+OracleResult NoDataLoss(const History& h, const Derived&) {
+  if (h.victim.empty()) return Skip("no_data_loss", "no telemetry");
+  for (const agent::TaskSample& t : h.victim.back().tasks()) {
+    if (t.state() == "data_loss") {
+      return Result("no_data_loss", false, absl::StrCat("task ", t.index(), ": ", t.detail()),
+                    "page content mismatch");
+    }
+  }
+  return Result("no_data_loss", true, "every page came back as written", "");
+}
+
+OracleResult NoTaskKilled(const History& h, const Derived&) {
+  if (h.victim.empty()) return Skip("no_task_killed", "no telemetry");
+  for (const agent::TaskSample& t : h.victim.back().tasks()) {
+    bool oom_ok =
+        h.scenario.oracles().expect_oom_kill() && t.detail().find("signal 9") != std::string::npos;
+    if ((t.state() == "killed" || t.state() == "failed") && !oom_ok) {
+      std::string why = t.detail().substr(
+          t.detail().find('(') == std::string::npos ? 0 : t.detail().find('(') + 1);
+      if (!why.empty() && why.back() == ')') why.pop_back();
+      return Result("no_task_killed", false, absl::StrCat("task ", t.index(), ": ", t.detail()),
+                    absl::StrCat("workload task ", t.state(), ": ", why));
+    }
+  }
+  return Result("no_task_killed", true, "no task was killed", "");
+}
+
+OracleResult NoOomKill(const History& h, const Derived&) {
+  if (h.victim.size() < 2) return Skip("no_oom_kill", "too little telemetry");
+  uint64_t kills = Vm(h.victim.back(), "oom_kill") - Vm(h.victim.front(), "oom_kill");
+  if (h.scenario.oracles().expect_oom_kill()) {
+    return Skip("no_oom_kill", absl::StrCat("OOM kills expected; ", kills, " seen"));
+  }
+  return Result("no_oom_kill", kills == 0, absl::StrCat(kills, " OOM kills"), "OOM kill");
+}
+
+OracleResult ThrottledWoken(const History& h, const Derived& d) {
+  // An episode is a run of samples with the task in throttle_direct_reclaim;
+  // kswapd must end every one, and none may be open after the grace period.
+  std::map<int, int64_t> open_since;
+  int episodes = 0;
+  for (const agent::Sample& s : h.victim) {
+    std::map<int, bool> now;
+    for (const agent::TaskSample& t : s.tasks()) now[t.pid()] = t.wchan() == kThrottled;
+    for (auto& [pid, throttled] : now) {
+      if (throttled && !open_since.count(pid)) {
+        open_since[pid] = s.host_unix_ms();
+        ++episodes;
+      } else if (!throttled) {
+        open_since.erase(pid);
+      }
+    }
+  }
+  for (const auto& [pid, since] : open_since) {
+    if (!h.victim.empty() && h.victim.back().host_unix_ms() > d.grace_end_ms) {
+      return Result(
+          "throttled_woken", false,
+          absl::StrCat("pid ", pid, " in ", kThrottled, " since ",
+                       (h.victim.back().host_unix_ms() - since) / 1000, " s at the end of the run"),
+          "throttled task not woken");
+    }
+  }
+  return Result("throttled_woken", true,
+                absl::StrCat(episodes, " throttling episodes, every one woken"), "");
+}
+
+OracleResult SwapResumed(const History& h, const Derived& d) {
+  if (!d.has_faults) return Skip("swap_resumed", "no faults");
+  const agent::Sample* at_heal = nullptr;
+  const agent::Sample* at_grace = nullptr;
+  for (const agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() <= d.last_heal_ms) at_heal = &s;
+    if (s.host_unix_ms() <= d.grace_end_ms) at_grace = &s;
+  }
+  if (at_heal == nullptr || at_grace == nullptr) return Skip("swap_resumed", "no samples");
+  bool still_working = false;
+  for (const agent::TaskSample& t : at_heal->tasks()) still_working |= t.state() == "running";
+  if (!still_working) return Skip("swap_resumed", "the workload had ended before the last heal");
+  uint64_t moved = Vm(*at_grace, "pswpin") + Vm(*at_grace, "pswpout") - Vm(*at_heal, "pswpin") -
+                   Vm(*at_heal, "pswpout");
+  return Result("swap_resumed", moved > 0,
+                absl::StrCat(moved, " pages swapped within the grace period after the last heal"),
+                "swap traffic never resumed after heal");
+}
+
+OracleResult WorkloadCompleted(const History& h, const Derived&) {
+  if (h.victim.empty()) return Result("workload_completed", false, "no telemetry", "no telemetry");
+  int running = 0;
+  for (const agent::TaskSample& t : h.victim.back().tasks()) running += t.state() == "running";
+  if (h.victim.back().tasks_size() == 0) {
+    return Result("workload_completed", false, "no workload task was seen", "workload never ran");
+  }
+  return Result("workload_completed", running == 0,
+                absl::StrCat(running, " of ", h.victim.back().tasks_size(),
+                             " tasks still running when the run ended"),
+                "workload did not finish by the deadline");
+}
+
+// The table, in order of precedence for the run's signature.
+using Oracle = std::function<OracleResult(const History&, const Derived&)>;
+const Oracle kOracles[] = {FaultsApplied, ConsoleClean,   NoDataLoss,  NoTaskKilled,
+                           NoOomKill,     ThrottledWoken, SwapResumed, WorkloadCompleted};
+
+template <typename M>
+absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    M m;
+    if (!google::protobuf::util::JsonStringToMessage(line, &m).ok()) {
+      return absl::DataLossError(absl::StrCat(path, ":", n, ": not a valid record"));
+    }
+    out->push_back(std::move(m));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadJson(const std::string& path, google::protobuf::Message* m) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!google::protobuf::util::JsonStringToMessage(ss.str(), m).ok()) {
+    return absl::DataLossError(absl::StrCat(path, ": not valid JSON of its kind"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<History> LoadHistory(const std::string& dir) {
+  History h;
+  // meta.json is written last: without it the run did not finish.
+  if (absl::Status s = ReadJson(dir + "/meta.json", &h.meta); !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir, " holds no finished run (", s.message(), ")"));
+  }
+  for (absl::Status s : {ReadJson(dir + "/scenario.json", &h.scenario),
+                         ReadJsonLines(dir + "/telemetry.jsonl", &h.victim),
+                         ReadJsonLines(dir + "/faults.jsonl", &h.faults)}) {
+    if (!s.ok()) return absl::InvalidArgumentError(std::string(s.message()));
+  }
+  std::ifstream console(dir + "/console.log");
+  std::ostringstream ss;
+  ss << console.rdbuf();
+  h.console = ss.str();
+  return h;
+}
+
+Verdict Judge(const History& h) {
+  Derived d = Derive(h);
+  Verdict v;
+  v.set_scenario(h.scenario.name());
+  v.set_seed(h.meta.seed());
+  v.set_verdict("pass");
+  for (const Oracle& oracle : kOracles) {
+    OracleResult r = oracle(h, d);
+    if (r.outcome() == "fail" && v.verdict() == "pass") {
+      v.set_verdict("fail");
+      v.set_signature(r.signature());
+    }
+    *v.add_oracles() = std::move(r);
+  }
+  return v;
+}
+
+}  // namespace swapchaos::controller

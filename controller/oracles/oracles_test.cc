@@ -1,0 +1,108 @@
+#include "controller/oracles/oracles.h"
+
+#include "gtest/gtest.h"
+
+namespace swapchaos::controller {
+namespace {
+
+History Smoke() {
+  auto h = LoadHistory(std::string(SWAPCHAOS_ORACLE_TESTDATA) + "/smoke-pass");
+  EXPECT_TRUE(h.ok()) << h.status();
+  return h.ok() ? *h : History{};
+}
+
+const OracleResult& Find(const Verdict& v, const std::string& name) {
+  for (const auto& o : v.oracles()) {
+    if (o.name() == name) return o;
+  }
+  static OracleResult none;
+  ADD_FAILURE() << "no oracle " << name;
+  return none;
+}
+
+// A smoke.yaml run recorded on the default kernel: loss, then a cut, healed.
+TEST(OraclesTest, RecordedSmokeRunPasses) {
+  Verdict v = Judge(Smoke());
+  EXPECT_EQ(v.verdict(), "pass");
+  for (const auto& o : v.oracles())
+    EXPECT_NE(o.outcome(), "fail") << o.name() << ": " << o.evidence();
+  EXPECT_EQ(Find(v, "swap_resumed").outcome(), "pass");
+  EXPECT_EQ(Find(v, "throttled_woken").outcome(), "pass");
+}
+
+TEST(OraclesTest, PageMismatchFailsWithItsSignature) {
+  History h = Smoke();
+  agent::TaskSample* t = h.victim.back().mutable_tasks(2);
+  t->set_state("data_loss");
+  t->set_detail("page 7 at 0x7f0 in pass 1: expected 1/2, found 3/4");
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(v.signature(), "page content mismatch");
+  EXPECT_NE(Find(v, "no_data_loss").evidence().find("page 7"), std::string::npos);
+}
+
+TEST(OraclesTest, SigbusFailsAndNamesTheSignal) {
+  History h = Smoke();
+  h.victim.back().mutable_tasks(0)->set_state("killed");
+  h.victim.back().mutable_tasks(0)->set_detail("killed by signal 7 (Bus error)");
+  EXPECT_EQ(Judge(h).signature(), "workload task killed: Bus error");
+}
+
+TEST(OraclesTest, ConsoleFailureAfterGraceFailsButDuringFaultIsExpected) {
+  History h = Smoke();
+  // Guest uptime at the end of the run: past the last heal plus grace?
+  double end_uptime = h.victim.back().uptime_ms() / 1000.0;
+  h.console += "[ 1.000000] INFO: task swapchaos-wl:99 blocked for more than 120 seconds.\n";
+  EXPECT_EQ(Judge(h).verdict(), "pass") << "a hang report early in the run is expected";
+  h.console += "[ " + std::to_string(end_uptime + 500) +
+               "] INFO: task swapchaos-wl:99 blocked for more than 120 seconds.\n";
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(v.signature(), "task hung: swapchaos-wl");
+}
+
+TEST(OraclesTest, PanicFailsWheneverItHappens) {
+  History h = Smoke();
+  h.console += "[ 1.5] Kernel panic - not syncing: VFS: Unable to mount root fs\n";
+  EXPECT_EQ(Judge(h).signature(), "kernel panic: VFS: Unable to mount root fs");
+}
+
+TEST(OraclesTest, FaultNotReadBackFails) {
+  History h = Smoke();
+  h.faults[0].set_matches(false);
+  EXPECT_EQ(Judge(h).signature(), "fault not in effect: faults[0]");
+  h = Smoke();
+  h.faults.pop_back();  // the last revert never happened
+  EXPECT_EQ(Judge(h).signature(), "fault not reverted: faults[1]");
+}
+
+TEST(OraclesTest, UnfinishedWorkloadAndStuckThrottledTask) {
+  History h = Smoke();
+  h.victim.back().mutable_tasks(1)->set_state("running");
+  h.victim.back().mutable_tasks(1)->set_wchan("throttle_direct_reclaim");
+  // ... and the run went on well past the last heal plus the grace period.
+  h.victim.back().set_host_unix_ms(h.victim.back().host_unix_ms() + 600000);
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(Find(v, "workload_completed").outcome(), "fail");
+  EXPECT_EQ(Find(v, "throttled_woken").outcome(), "fail");
+  EXPECT_EQ(v.signature(), "throttled task not woken");
+}
+
+TEST(OraclesTest, OomKillUnlessExpected) {
+  History h = Smoke();
+  (*h.victim.back().mutable_vmstat())["oom_kill"] = 1;
+  EXPECT_EQ(Judge(h).signature(), "OOM kill");
+  h.scenario.mutable_oracles()->set_expect_oom_kill(true);
+  EXPECT_EQ(Judge(h).verdict(), "pass");
+}
+
+TEST(OraclesTest, UnfinishedRunDirectoryIsBadInput) {
+  auto h = LoadHistory("/nonexistent/run");
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(h.status().message().find("no finished run"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swapchaos::controller

@@ -1,0 +1,71 @@
+// swapchaos run, as a user runs it: scenarios/smoke.yaml on the default
+// kernel must pass, its results must be complete, and analyze must reach the
+// same verdict from the files alone.
+#include <google/protobuf/util/json_util.h>
+
+#include <filesystem>
+
+#include "gtest/gtest.h"
+#include "swapchaos/controller.pb.h"
+#include "testing/cli.h"
+#include "testing/shell.h"
+
+namespace swapchaos::controller {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
+  std::string dir = test::UniqueTempDir();
+  std::string out = dir + "/run";
+  auto before = test::NetNamespaces();
+  int rc = test::RunCli(
+      {"run", std::string(SWAPCHAOS_SCENARIOS) + "/smoke.yaml", "--seed", "7", "--out", out},
+      dir + "/log", std::chrono::seconds(600));
+  std::string log = test::ReadFile(dir + "/log");
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("verdict: pass"), std::string::npos) << log;
+  for (const char* f : {"verdict.json", "meta.json", "scenario.json", "faults.jsonl",
+                        "telemetry.jsonl", "wire-telemetry.jsonl", "console.log"}) {
+    EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
+  }
+  Verdict v;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/verdict.json"), &v).ok());
+  EXPECT_EQ(v.verdict(), "pass");
+  EXPECT_EQ(v.seed(), 7u);
+  EXPECT_EQ(v.oracles_size(), 8);
+  // Two faults, each on both wire NICs, each applied and reverted.
+  std::string trace = test::ReadFile(out + "/faults.jsonl");
+  EXPECT_EQ(std::count(trace.begin(), trace.end(), '\n'), 8);
+  EXPECT_TRUE(test::ProcessesMentioning(out).empty());
+  EXPECT_EQ(test::NetNamespaces(), before);
+
+  // Judged again from the files alone: the same verdict.
+  std::string verdict_before = test::ReadFile(out + "/verdict.json");
+  EXPECT_EQ(test::RunCli({"analyze", out}, dir + "/analyze.log"), 0)
+      << test::ReadFile(dir + "/analyze.log");
+  EXPECT_EQ(test::ReadFile(out + "/verdict.json"), verdict_before);
+}
+
+TEST(ChaosE2ETest, BadScenarioStartsNothing) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/bad.yaml") << "vm: {memory_mib: 512}\nfaults:\n"
+                                      "  - {at_s: 5, for_s: 5, netem: {direction: up}}\n"
+                                      "deadline_s: 300\n";
+  auto before = test::NetNamespaces();
+  EXPECT_EQ(test::RunCli({"run", dir + "/bad.yaml", "--out", dir + "/run"}, dir + "/log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/log").find("bad.yaml:3:"), std::string::npos)
+      << test::ReadFile(dir + "/log");
+  EXPECT_FALSE(fs::exists(dir + "/run"));
+  EXPECT_EQ(test::NetNamespaces(), before);
+}
+
+TEST(ChaosE2ETest, AnalyzeRefusesAnUnfinishedRun) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/telemetry.jsonl") << "";
+  EXPECT_EQ(test::RunCli({"analyze", dir}, dir + "/../analyze.log"), 2);
+  EXPECT_FALSE(fs::exists(dir + "/verdict.json"));
+}
+
+}  // namespace
+}  // namespace swapchaos::controller
