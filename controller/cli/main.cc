@@ -34,6 +34,7 @@ commands:
            print the victim's memory and swap figures until --duration or
            Ctrl-C, then shut everything down.
   run SCENARIO [--seed N] [--out DIR] [--cache DIR] [--agent PATH]
+           (--out defaults to runs/<scenario name>-<UTC time>)
            the main job: boot the scenario's VMs, run its workload, apply and
            revert its faults on the wire, then judge the run (verdict.json).
            Exit 0 pass, 1 fail (the kernel failed an oracle), 2 bad input,
@@ -93,7 +94,7 @@ int Boot(const std::vector<std::string>& args) {
                                    {"duration", "0"},
                                    {"telemetry-hz", "2"},
                                    {"boot-timeout", "300"},
-                                   {"out", swapchaos::controller::DefaultOutDir()},
+                                   {"out", swapchaos::controller::DefaultOutDir("boot")},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", self_dir + "/swapchaos-agent"}});
   if (!flags.ok()) return Fail(kExitBadInput, absl::StrCat(flags.status().message(), "\n", kUsage));
@@ -165,7 +166,7 @@ int RunCommand(const std::vector<std::string>& args) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   std::vector<std::string> rest(args.begin() + 1, args.end());
   auto flags = Flags::Parse(rest, {{"seed", "1"},
-                                   {"out", swapchaos::controller::DefaultOutDir()},
+                                   {"out", ""},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", self_dir + "/swapchaos-agent"}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
@@ -178,8 +179,10 @@ int RunCommand(const std::vector<std::string>& args) {
   env.agent_path = flags->Get("agent");
   env.stop_requested = [] { return g_stop.load(); };
   env.progress = &std::cout;
-  return Report(swapchaos::controller::RunScenario(*loaded, *seed, flags->Get("out"), env),
-                flags->Get("out"));
+  std::string out = flags->Get("out").empty()
+                        ? swapchaos::controller::DefaultOutDir(loaded->scenario.name())
+                        : flags->Get("out");
+  return Report(swapchaos::controller::RunScenario(*loaded, *seed, out, env), out);
 }
 
 int Analyze(const std::vector<std::string>& args) {

@@ -142,7 +142,9 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-std::string DefaultOutDir() { return UtcNow("runs/boot-%Y%m%d-%H%M%S"); }
+std::string DefaultOutDir(const std::string& name) {
+  return absl::StrCat("runs/", name.empty() ? "run" : name, "-", UtcNow("%Y%m%d-%H%M%S"));
+}
 
 bool IsBadInput(const absl::Status& s) { return absl::IsInvalidArgument(s) || absl::IsNotFound(s); }
 

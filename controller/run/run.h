@@ -67,8 +67,8 @@ class Run {
   std::chrono::steady_clock::time_point started_;
 };
 
-// runs/boot-<UTC time>, the results directory when none is given.
-std::string DefaultOutDir();
+// runs/<name>-<UTC time>, the results directory when none is given.
+std::string DefaultOutDir(const std::string& name);
 
 // Whether a failed status is the user's to fix (exit 2) or ours (exit 3).
 bool IsBadInput(const absl::Status& s);
