@@ -70,7 +70,10 @@ OracleResult FaultsApplied(const History& h, const Derived&) {
     for (const std::string& nic : e.nics()) {
       auto& [applied, reverted] = seen[{e.fault(), nic}];
       if (e.action() == "apply") applied = e.ok() && e.in_effect() && e.matches();
-      if (e.action() == "revert") reverted = e.ok() && !e.in_effect();
+      // A killed server stays dead by design (no NBD reconnect yet).
+      bool permanent = static_cast<int>(e.fault()) < h.scenario.faults_size() &&
+                       h.scenario.faults(e.fault()).nbd_server().action() == "kill";
+      if (e.action() == "revert") reverted = e.ok() && (permanent || !e.in_effect());
     }
   }
   for (int i = 0; i < h.scenario.faults_size(); ++i) {

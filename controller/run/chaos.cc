@@ -1,5 +1,7 @@
 #include "controller/run/chaos.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -53,17 +55,59 @@ BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_di
   return r;
 }
 
-// Applies or reverts one fault on each of its wire NICs, appending what the
-// kernel then reports to the trace. Returns whether every step worked.
-bool Act(Run& run, const scenario::Scenario& s, const Event& e, std::ofstream& trace,
+void Record(FaultEvent& ev, std::ofstream& trace, std::ostream& say, const std::string& what) {
+  ev.set_host_unix_ms(HostUnixMs());
+  trace << ToJson(ev) << "\n";
+  trace.flush();
+  say << "fault " << ev.fault() << " " << ev.action() << " on " << ev.nics(0) << ": " << what
+      << "\n";
+}
+
+// The host's nbd-server: freeze and thaw it, or kill it for good. Read back
+// from the process itself.
+void ActOnServer(Run& run, const scenario::NbdServerFault& f, FaultEvent ev, std::ofstream& trace,
+                 std::ostream& say) {
+  Subprocess& server = run.nbd_server().process();
+  ev.add_nics("host nbd-server");
+  ev.set_ok(true);
+  auto stopped = [&] {
+    std::ifstream stat(absl::StrCat("/proc/", server.pid(), "/stat"));
+    std::string line;
+    std::getline(stat, line);
+    return line.find(") T ") != std::string::npos;
+  };
+  if (f.action() == "freeze") {
+    server.Signal(ev.action() == "apply" ? SIGSTOP : SIGCONT);
+    for (int i = 0; i < 50 && stopped() != (ev.action() == "apply"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ev.set_in_effect(stopped());
+  } else if (ev.action() == "apply") {
+    server.Signal(SIGKILL);
+    ev.set_in_effect(server.WaitFor(std::chrono::seconds(2)));
+  } else {
+    // Nothing restarts it: the victim could not reconnect to a new one yet.
+    ev.set_in_effect(!server.Running());
+    ev.set_error("killed for good: no restart without NBD reconnect");
+  }
+  ev.set_matches(ev.action() == "apply" && ev.in_effect());
+  Record(ev, trace, say,
+         ev.in_effect() ? (f.action() == "kill" ? "killed" : "frozen") : "running again");
+}
+
+// Applies or reverts one fault, on each of its targets, appending what the
+// kernel (or the host) then reports to the trace.
+void Act(Run& run, const scenario::Scenario& s, const Event& e, std::ofstream& trace,
          std::ostream& say) {
-  const scenario::NetemFault& n = s.faults(e.fault).netem();
-  bool all_ok = true;
+  FaultEvent base;
+  base.set_fault(e.fault);
+  base.set_action(e.apply ? "apply" : "revert");
+  const scenario::Fault& fault = s.faults(e.fault);
+  if (fault.has_nbd_server()) return ActOnServer(run, fault.nbd_server(), base, trace, say);
+  const scenario::NetemFault& n = fault.netem();
   for (const std::string& nic : WireNics(n)) {
-    FaultEvent ev;
-    ev.set_fault(e.fault);
-    ev.set_action(e.apply ? "apply" : "revert");
-    ev.add_nics(nic);
+    FaultEvent ev = base;
+    ev.add_nics("wire " + nic);
     agent::NetemState state;
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
@@ -78,23 +122,17 @@ bool Act(Run& run, const scenario::Scenario& s, const Event& e, std::ofstream& t
       req.set_iface(nic);
       st = run.wire_agent().stub().RevertNetem(&ctx, req, &state);
     }
-    ev.set_host_unix_ms(HostUnixMs());
     ev.set_ok(st.ok());
     ev.set_error(st.error_message());
     ev.set_in_effect(state.present());
     ev.set_matches(
         e.apply && state.present() &&
         faults::SameEffect(faults::FromProto(n.params()), faults::FromProto(state.netem())));
-    trace << ToJson(ev) << "\n";
-    trace.flush();
-    all_ok = all_ok && st.ok();
-    say << "fault " << e.fault << " " << ev.action() << " on wire " << nic << ": "
-        << (st.ok()
-                ? (e.apply ? (ev.matches() ? "in effect, read back" : "NOT as asked") : "reverted")
-                : st.error_message())
-        << "\n";
+    Record(ev, trace, say,
+           !st.ok()  ? st.error_message()
+           : e.apply ? (ev.matches() ? "in effect, read back" : "NOT as asked")
+                     : "reverted");
   }
-  return all_ok;
 }
 
 bool WorkloadEnded(const std::optional<agent::Sample>& s) {

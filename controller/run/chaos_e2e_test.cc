@@ -47,6 +47,29 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_EQ(test::ReadFile(out + "/verdict.json"), verdict_before);
 }
 
+// The negative control: the oracles must be able to say no.
+TEST(ChaosE2ETest, KilledNbdServerFailsWithItsSignature) {
+  std::string dir = test::UniqueTempDir();
+  std::string out = dir + "/run";
+  auto before = test::NetNamespaces();
+  int rc = test::RunCli(
+      {"run", std::string(SWAPCHAOS_SCENARIOS) + "/nbd-server-killed.yaml", "--out", out},
+      dir + "/log", std::chrono::seconds(600));
+  std::string log = test::ReadFile(dir + "/log");
+  ASSERT_EQ(rc, 1) << log;
+  Verdict v;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/verdict.json"), &v).ok());
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(v.signature(), "workload task killed: Bus error") << log;
+  // The kernel said why on its console.
+  std::string console = test::ReadFile(out + "/console.log");
+  EXPECT_TRUE(console.find("Read-error on swap-device") != std::string::npos ||
+              console.find("Write-error on swap-device") != std::string::npos);
+  EXPECT_TRUE(test::ProcessesMentioning(out).empty());
+  EXPECT_EQ(test::NetNamespaces(), before);
+}
+
 TEST(ChaosE2ETest, BadScenarioStartsNothing) {
   std::string dir = test::UniqueTempDir();
   std::ofstream(dir + "/bad.yaml") << "vm: {memory_mib: 512}\nfaults:\n"

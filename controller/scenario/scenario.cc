@@ -24,11 +24,13 @@ void Complete(scenario::Scenario& s) {
   if (!s.has_oracles() || s.oracles().grace_s() == 0) s.mutable_oracles()->set_grace_s(150);
 }
 
-// The wire NICs a netem fault shapes.
-std::set<std::string> Nics(const scenario::NetemFault& n) {
-  if (n.direction() == "to_server") return {"data1"};
-  if (n.direction() == "to_victim") return {"data0"};
-  return {"data0", "data1"};
+// What a fault acts on, for telling which faults would collide.
+std::set<std::string> Targets(const scenario::Fault& f) {
+  if (f.has_nbd_server()) return {"the nbd-server"};
+  const std::string& d = f.netem().direction();
+  if (d == "to_server") return {"the wire's data1"};
+  if (d == "to_victim") return {"the wire's data0"};
+  return {"the wire's data0", "the wire's data1"};
 }
 
 absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
@@ -53,35 +55,44 @@ absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
     const scenario::Fault& f = s.faults(i);
     std::string path = absl::StrCat("faults[", i, "]");
     if (absl::Status st = check(f.kind_case() != scenario::Fault::KIND_NOT_SET, path,
-                                "names no fault kind (netem)");
+                                "names no fault kind (netem, nbd_server)");
         !st.ok()) {
       return st;
     }
     if (absl::Status st = check(f.at_s() >= 0, path + ".at_s", "must be >= 0"); !st.ok()) return st;
     if (absl::Status st = check(f.for_s() > 0, path + ".for_s", "must be > 0"); !st.ok()) return st;
     last_heal = std::max(last_heal, f.at_s() + f.for_s());
-    const scenario::NetemFault& n = f.netem();
-    if (absl::Status st = check(
-            n.direction() == "to_server" || n.direction() == "to_victim" || n.direction() == "both",
-            path + ".netem.direction", "must be to_server, to_victim or both");
-        !st.ok()) {
-      return st;
+    if (f.has_nbd_server()) {
+      const std::string& a = f.nbd_server().action();
+      if (absl::Status st = check(a == "freeze" || a == "kill", path + ".nbd_server.action",
+                                  "must be freeze or kill");
+          !st.ok()) {
+        return st;
+      }
+    } else {
+      const scenario::NetemFault& n = f.netem();
+      if (absl::Status st =
+              check(n.direction() == "to_server" || n.direction() == "to_victim" ||
+                        n.direction() == "both",
+                    path + ".netem.direction", "must be to_server, to_victim or both");
+          !st.ok()) {
+        return st;
+      }
+      if (absl::Status st = faults::Validate(faults::FromProto(n.params())); !st.ok()) {
+        return where.Error(path + ".netem.params", std::string(st.message()));
+      }
     }
-    if (absl::Status st = faults::Validate(faults::FromProto(n.params())); !st.ok()) {
-      return where.Error(path + ".netem.params", std::string(st.message()));
-    }
-    // One netem per NIC at a time: a second would silently replace the first.
+    // One fault per target at a time: a second netem would silently replace the first.
     for (int j = 0; j < i; ++j) {
       const scenario::Fault& g = s.faults(j);
       bool overlap_in_time = f.at_s() < g.at_s() + g.for_s() && g.at_s() < f.at_s() + f.for_s();
       std::set<std::string> shared;
-      for (const std::string& nic : Nics(n)) {
-        if (Nics(g.netem()).count(nic)) shared.insert(nic);
+      for (const std::string& target : Targets(f)) {
+        if (Targets(g).count(target)) shared.insert(target);
       }
       if (overlap_in_time && !shared.empty()) {
-        return where.Error(
-            path, absl::StrCat("overlaps faults[", j, "] (", g.at_s(), "..", g.at_s() + g.for_s(),
-                               " s) on the wire's ", *shared.begin()));
+        return where.Error(path, absl::StrCat("overlaps faults[", j, "] (", g.at_s(), "..",
+                                              g.at_s() + g.for_s(), " s) on ", *shared.begin()));
       }
     }
   }

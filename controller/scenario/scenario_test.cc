@@ -78,6 +78,11 @@ deadline_s: 500
               {"t.yaml:2:5", "faults[0]", "names no fault kind"});
   ExpectError("faults:\n  - {at_s: 1, for_s: 3, netem: {direction: sideways}}\ndeadline_s: 500\n",
               {"faults[0].netem.direction", "to_server, to_victim or both"});
+  ExpectError("faults:\n  - {at_s: 1, for_s: 3, nbd_server: {action: nap}}\ndeadline_s: 500\n",
+              {"t.yaml:2:38", "faults[0].nbd_server.action", "freeze or kill"});
+  ExpectError(
+      "faults:\n  - {at_s: 1, for_s: 3, nbd_server: {action: kill}, netem: {}}\ndeadline_s: 500\n",
+      {"faults[0].netem", "only one of kind"});
   ExpectError(R"(faults:
   - {at_s: 1, for_s: 3, netem: {direction: both, params: {reorder: 10%}}}
 deadline_s: 500
@@ -92,6 +97,12 @@ TEST(ScenarioTest, OverlappingFaultsOnOneNic) {
 deadline_s: 500
 )",
               {"t.yaml:3:5", "faults[1]", "overlaps faults[0] (10..30 s) on the wire's data1"});
+  ExpectError(R"(faults:
+  - {at_s: 10, for_s: 20, nbd_server: {action: freeze}}
+  - {at_s: 15, for_s: 5, nbd_server: {action: kill}}
+deadline_s: 500
+)",
+              {"faults[1]", "overlaps faults[0] (10..30 s) on the nbd-server"});
   // Back to back, or on the other direction, is fine.
   EXPECT_TRUE(ParseScenario(R"(faults:
   - {at_s: 10, for_s: 20, netem: {direction: to_server, params: {loss: 10%}}}
