@@ -257,7 +257,7 @@ absl::StatusOr<History> LoadHistory(const std::string& dir) {
   }
   for (absl::Status s : {ReadJson(dir + "/scenario.json", &h.scenario),
                          ReadJsonLines(dir + "/telemetry.jsonl", &h.victim),
-                         ReadJsonLines(dir + "/faults.jsonl", &h.faults)}) {
+                         ReadJsonLines(dir + "/trace.jsonl", &h.faults)}) {
     if (!s.ok()) return absl::InvalidArgumentError(std::string(s.message()));
   }
   std::ifstream console(dir + "/console.log");
@@ -272,6 +272,11 @@ Verdict Judge(const History& h) {
   Verdict v;
   v.set_scenario(h.scenario.name());
   v.set_seed(h.meta.seed());
+  *v.mutable_kernel() = h.meta.kernel();
+  v.set_boot_to_ready_s(h.meta.boot_to_ready_s());
+  v.set_observed_s(
+      static_cast<double>(h.meta.observed_until_unix_ms() - h.meta.workload_start_unix_ms()) /
+      1000.0);
   v.set_verdict("pass");
   for (const Oracle& oracle : kOracles) {
     OracleResult r = oracle(h, d);

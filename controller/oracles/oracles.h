@@ -18,7 +18,7 @@ struct History {
   scenario::Scenario scenario;        // scenario.json
   RunMeta meta;                       // meta.json
   std::vector<agent::Sample> victim;  // telemetry.jsonl
-  std::vector<FaultEvent> faults;     // faults.jsonl
+  std::vector<FaultEvent> faults;     // trace.jsonl
   std::string console;                // console.log
 };
 

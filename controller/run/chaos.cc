@@ -55,18 +55,25 @@ BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_di
   return r;
 }
 
-void Record(FaultEvent& ev, std::ofstream& trace, std::ostream& say, const std::string& what) {
-  ev.set_host_unix_ms(HostUnixMs());
-  trace << ToJson(ev) << "\n";
-  trace.flush();
-  say << "fault " << ev.fault() << " " << ev.action() << " on " << ev.nics(0) << ": " << what
-      << "\n";
-}
+// trace.jsonl, and a line for the user per fault step.
+struct Tracer {
+  std::ofstream out;
+  std::ostream& say;
+  int64_t t0_ms;  // the workload's start on the host clock: the timeline's zero
+
+  void Record(FaultEvent& ev, const std::string& what) {
+    ev.set_host_unix_ms(HostUnixMs());
+    ev.set_done_s(static_cast<double>(ev.host_unix_ms() - t0_ms) / 1000.0);
+    out << ToJson(ev) << "\n";
+    out.flush();
+    say << "fault " << ev.fault() << " " << ev.action() << " on " << ev.nics(0) << ": " << what
+        << "\n";
+  }
+};
 
 // The host's nbd-server: freeze and thaw it, or kill it for good. Read back
 // from the process itself.
-void ActOnServer(Run& run, const scenario::NbdServerFault& f, FaultEvent ev, std::ofstream& trace,
-                 std::ostream& say) {
+void ActOnServer(Run& run, const scenario::NbdServerFault& f, FaultEvent ev, Tracer& tracer) {
   Subprocess& server = run.nbd_server().process();
   ev.add_nics("host nbd-server");
   ev.set_ok(true);
@@ -91,19 +98,19 @@ void ActOnServer(Run& run, const scenario::NbdServerFault& f, FaultEvent ev, std
     ev.set_error("killed for good: no restart without NBD reconnect");
   }
   ev.set_matches(ev.action() == "apply" && ev.in_effect());
-  Record(ev, trace, say,
-         ev.in_effect() ? (f.action() == "kill" ? "killed" : "frozen") : "running again");
+  tracer.Record(ev,
+                ev.in_effect() ? (f.action() == "kill" ? "killed" : "frozen") : "running again");
 }
 
 // Applies or reverts one fault, on each of its targets, appending what the
 // kernel (or the host) then reports to the trace.
-void Act(Run& run, const scenario::Scenario& s, const Event& e, std::ofstream& trace,
-         std::ostream& say) {
+void Act(Run& run, const scenario::Scenario& s, const Event& e, Tracer& tracer) {
   FaultEvent base;
   base.set_fault(e.fault);
+  base.set_planned_s(e.at_s);
   base.set_action(e.apply ? "apply" : "revert");
   const scenario::Fault& fault = s.faults(e.fault);
-  if (fault.has_nbd_server()) return ActOnServer(run, fault.nbd_server(), base, trace, say);
+  if (fault.has_nbd_server()) return ActOnServer(run, fault.nbd_server(), base, tracer);
   const scenario::NetemFault& n = fault.netem();
   for (const std::string& nic : WireNics(n)) {
     FaultEvent ev = base;
@@ -128,10 +135,9 @@ void Act(Run& run, const scenario::Scenario& s, const Event& e, std::ofstream& t
     ev.set_matches(
         e.apply && state.present() &&
         faults::SameEffect(faults::FromProto(n.params()), faults::FromProto(state.netem())));
-    Record(ev, trace, say,
-           !st.ok()  ? st.error_message()
-           : e.apply ? (ev.matches() ? "in effect, read back" : "NOT as asked")
-                     : "reverted");
+    tracer.Record(ev, !st.ok()  ? st.error_message()
+                      : e.apply ? (ev.matches() ? "in effect, read back" : "NOT as asked")
+                                : "reverted");
   }
 }
 
@@ -177,7 +183,6 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
   {
     TelemetryRecorder victim(run.victim_agent(), 2, out + "/telemetry.jsonl");
     TelemetryRecorder wire(run.wire_agent(), 2, out + "/wire-telemetry.jsonl");
-    std::ofstream trace(out + "/faults.jsonl");
 
     agent::WorkloadRequest wl;
     wl.set_procs_per_cpu(s.workload().procs_per_cpu());
@@ -191,6 +196,7 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
       return FromGrpc(st, "starting the workload");
     }
     run.meta().set_workload_start_unix_ms(HostUnixMs());
+    Tracer tracer{std::ofstream(out + "/trace.jsonl"), say, run.meta().workload_start_unix_ms()};
     say << "workload: " << wr.procs() << " tasks x " << (wr.bytes_per_proc() >> 20) << " MiB, "
         << s.workload().passes() << " passes; " << s.faults_size() << " faults on the timeline\n";
 
@@ -203,7 +209,7 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
       auto now = steady_clock::now();
       double t = std::chrono::duration<double>(now - t0).count();
       while (next < events.size() && events[next].at_s <= t) {
-        Act(run, s, events[next], trace, say);
+        Act(run, s, events[next], tracer);
         active[events[next].fault] = events[next].apply;
         ++next;
       }
@@ -240,7 +246,8 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
     // Whatever ended the run, no fault stays behind.
     for (int i = 0; i < s.faults_size(); ++i) {
       if (active[i] && run.wire_vm().process().Running()) {
-        Act(run, s, {0, static_cast<uint32_t>(i), false}, trace, say);
+        double t = std::chrono::duration<double>(steady_clock::now() - t0).count();
+        Act(run, s, {t, static_cast<uint32_t>(i), false}, tracer);
       }
     }
     run.meta().set_observed_until_unix_ms(HostUnixMs());

@@ -24,7 +24,7 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   std::string log = test::ReadFile(dir + "/log");
   ASSERT_EQ(rc, 0) << log;
   EXPECT_NE(log.find("verdict: pass"), std::string::npos) << log;
-  for (const char* f : {"verdict.json", "meta.json", "scenario.json", "faults.jsonl",
+  for (const char* f : {"verdict.json", "meta.json", "scenario.json", "trace.jsonl",
                         "telemetry.jsonl", "wire-telemetry.jsonl", "console.log"}) {
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
   }
@@ -35,7 +35,7 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_EQ(v.seed(), 7u);
   EXPECT_EQ(v.oracles_size(), 8);
   // Two faults, each on both wire NICs, each applied and reverted.
-  std::string trace = test::ReadFile(out + "/faults.jsonl");
+  std::string trace = test::ReadFile(out + "/trace.jsonl");
   EXPECT_EQ(std::count(trace.begin(), trace.end(), '\n'), 8);
   EXPECT_TRUE(test::ProcessesMentioning(out).empty());
   EXPECT_EQ(test::NetNamespaces(), before);
