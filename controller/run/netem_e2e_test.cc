@@ -7,7 +7,7 @@
 
 #include "controller/run/run.h"
 #include "gtest/gtest.h"
-#include "testing/shell.h"
+#include "testing/run.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -15,18 +15,7 @@ namespace {
 class NetemE2ETest : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    BootRequest req;
-    req.mutable_victim()->set_memory_mib(256);
-    req.mutable_victim()->set_cpus(1);
-    req.mutable_swap()->set_size_bytes(256 << 20);
-    req.set_telemetry_hz(1);
-    req.set_boot_timeout_s(300);
-    req.set_out_dir(test::UniqueTempDir() + "/run");
-    BootEnv env;
-    env.cache_dir = test::UniqueTempDir() + "/cache";
-    env.agent_path = SWAPCHAOS_AGENT;
-    env.progress = &progress_;
-    auto run = controller::Run::Start(req, env);
+    auto run = test::StartSmallRun(256 << 20, &progress_);
     ASSERT_TRUE(run.ok()) << run.status() << progress_.str();
     run_ = std::move(*run);
   }

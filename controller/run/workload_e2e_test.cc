@@ -8,25 +8,14 @@
 
 #include "controller/run/run.h"
 #include "gtest/gtest.h"
-#include "testing/shell.h"
+#include "testing/run.h"
 
 namespace swapchaos::controller {
 namespace {
 
 TEST(WorkloadE2ETest, TasksSwapAndComeBackIntact) {
-  BootRequest req;
-  req.mutable_victim()->set_memory_mib(256);
-  req.mutable_victim()->set_cpus(1);
-  req.mutable_swap()->set_size_bytes(1ULL << 30);
-  req.set_boot_timeout_s(300);
-  req.set_telemetry_hz(2);
-  req.set_out_dir(test::UniqueTempDir() + "/run");
-  BootEnv env;
-  env.cache_dir = test::UniqueTempDir() + "/cache";
-  env.agent_path = SWAPCHAOS_AGENT;
   std::ostringstream progress;
-  env.progress = &progress;
-  auto run = controller::Run::Start(req, env);
+  auto run = test::StartSmallRun(1ULL << 30, &progress);
   ASSERT_TRUE(run.ok()) << run.status() << progress.str();
 
   agent::WorkloadRequest wl;
