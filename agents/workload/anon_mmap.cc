@@ -27,8 +27,6 @@ struct Slot {
   char detail[kDetailBytes];   // written once by the child before it exits 2
 };
 
-std::mutex g_mu;  // guards Progress() across threads
-
 }  // namespace
 
 struct AnonMmapWorkload::Shared {
@@ -135,7 +133,7 @@ AnonMmapWorkload::~AnonMmapWorkload() {
 }
 
 std::vector<TaskProgress> AnonMmapWorkload::Progress() {
-  std::lock_guard<std::mutex> lock(g_mu);
+  std::lock_guard<std::mutex> lock(mu_);
   std::vector<TaskProgress> out;
   for (size_t i = 0; i < pids_.size(); ++i) {
     TaskProgress& t = ended_[i];

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -63,8 +64,9 @@ class AnonMmapWorkload {
   const AnonMmapParams params_;
   Shared* const shared_;
   const size_t shared_bytes_;
-  std::vector<pid_t> pids_;
-  std::vector<TaskProgress> ended_;  // by index; state kRunning until reaped
+  std::vector<pid_t> pids_;  // constant after Start()
+  std::mutex mu_;
+  std::vector<TaskProgress> ended_;  // by index; state kRunning until reaped; guarded by mu_
 };
 
 }  // namespace swapchaos::agents::workload
