@@ -15,8 +15,6 @@ namespace swapchaos::controller {
 namespace {
 using std::chrono::steady_clock;
 
-double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 uint64_t Get(const google::protobuf::Map<std::string, uint64_t>& m, const std::string& k) {
   auto it = m.find(k);
   return it == m.end() ? 0 : it->second;

@@ -26,20 +26,6 @@ struct Event {
   bool apply;
 };
 
-std::vector<std::string> WireNics(const scenario::NetemFault& n) {
-  if (n.direction() == "to_server") return {"data1"};
-  if (n.direction() == "to_victim") return {"data0"};
-  return {"data0", "data1"};
-}
-
-// Writes `m` to `path` whole or not at all.
-void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m) {
-  std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << ToJson(m) << "\n";
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-}
-
 BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_dir) {
   BootRequest r;
   r.mutable_victim()->set_kernel(s.vm().kernel());

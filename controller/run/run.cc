@@ -26,8 +26,6 @@ namespace {
 constexpr auto kMaxConsoleSilence = std::chrono::seconds(60);
 constexpr char kInitMarker[] = "swapchaos-init:";
 
-double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 // A scratch directory for sockets, configs and the swap image, under $TMPDIR.
 absl::StatusOr<std::string> MakeWorkDir() {
   // QMP sockets live here, and Unix socket paths end at 108 bytes.
@@ -142,6 +140,16 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
+void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m) {
+  fs::path target(path);
+  fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
+  std::ofstream(tmp) << ToJson(m) << "\n";
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+}
+
+double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
 std::string DefaultOutDir(const std::string& name) {
   return absl::StrCat("runs/", name.empty() ? "run" : name, "-", UtcNow("%Y%m%d-%H%M%S"));
 }
@@ -175,12 +183,8 @@ void Run::Finish(const std::string& outcome) {
   if (victim_) victim_->Quit(std::chrono::seconds(10));
   if (wire_) wire_->Quit(std::chrono::seconds(10));
   meta_.set_outcome(outcome);
-  meta_.set_wall_s(std::chrono::duration<double>(steady_clock::now() - started_).count());
-  // meta.json appears whole or not at all.
-  std::string tmp = out_ + "/.meta.json.tmp";
-  std::ofstream(tmp) << ToJson(meta_) << "\n";
-  std::error_code ec;
-  fs::rename(tmp, out_ + "/meta.json", ec);
+  meta_.set_wall_s(Seconds(steady_clock::now() - started_));
+  WriteJsonAtomically(out_ + "/meta.json", meta_);
 }
 
 absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {

@@ -3,6 +3,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <chrono>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -75,6 +76,12 @@ bool IsBadInput(const absl::Status& s);
 
 // One line of JSON, proto field names, as telemetry.jsonl and meta.json hold.
 std::string ToJson(const google::protobuf::Message& m);
+
+// Writes `m` as JSON to `path` whole or not at all (a hidden temporary file
+// beside it, then rename), so a reader never mistakes half a file for a result.
+void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m);
+
+double Seconds(std::chrono::steady_clock::duration d);
 
 }  // namespace swapchaos::controller
 

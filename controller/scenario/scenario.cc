@@ -27,10 +27,9 @@ void Complete(scenario::Scenario& s) {
 // What a fault acts on, for telling which faults would collide.
 std::set<std::string> Targets(const scenario::Fault& f) {
   if (f.has_nbd_server()) return {"the nbd-server"};
-  const std::string& d = f.netem().direction();
-  if (d == "to_server") return {"the wire's data1"};
-  if (d == "to_victim") return {"the wire's data0"};
-  return {"the wire's data0", "the wire's data1"};
+  std::set<std::string> out;
+  for (const std::string& nic : WireNics(f.netem())) out.insert("the wire's " + nic);
+  return out;
 }
 
 absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
@@ -104,6 +103,12 @@ absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
 }
 
 }  // namespace
+
+std::vector<std::string> WireNics(const scenario::NetemFault& n) {
+  if (n.direction() == "to_server") return {"data1"};
+  if (n.direction() == "to_victim") return {"data0"};
+  return {"data0", "data1"};
+}
 
 absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
                                              const std::string& file_name) {

@@ -2,6 +2,7 @@
 #define SWAPCHAOS_CONTROLLER_SCENARIO_SCENARIO_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "controller/scenario/yaml_proto.h"
@@ -20,6 +21,10 @@ struct LoadedScenario {
 // overlap on one NIC, a deadline the timeline cannot meet). Every error is
 // InvalidArgument naming file:line:column and the field.
 absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path);
+
+// The wire NICs a netem fault shapes: data1 carries victim-to-server
+// traffic out of the wire, data0 server-to-victim.
+std::vector<std::string> WireNics(const scenario::NetemFault& n);
 absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
                                              const std::string& file_name);
 
