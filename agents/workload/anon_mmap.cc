@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,13 +40,7 @@ uint64_t AnonPagePattern(uint64_t seed, uint32_t proc, uint64_t page, uint32_t p
 namespace {
 
 [[noreturn]] void RunTask(const AnonMmapParams& p, uint32_t index, Slot* slot) {
-  // Otherwise it carries the name of the gRPC thread that forked it, and
-  // that is what OOM and hung-task reports would call it.
-  prctl(PR_SET_NAME, "swapchaos-wl");
-  if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
-    std::fputs("1000", f);
-    std::fclose(f);
-  }
+  BecomeExpendableChild("swapchaos-wl");
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const uint64_t pages = p.bytes_per_proc / page;
   const size_t words = page / sizeof(uint64_t);

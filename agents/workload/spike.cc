@@ -22,16 +22,20 @@ uint64_t PagePattern(uint64_t seed, uint64_t page) {
   return z ^ (z >> 31);
 }
 
-namespace {
-
-[[noreturn]] void RunSpike(const SpikeParams& p) {
-  prctl(PR_SET_NAME, "swapchaos-spike");  // not the forking gRPC thread's name
-  // Locks are not inherited over fork, but be explicit: this memory must swap.
-  munlockall();
+void BecomeExpendableChild(const char* name) {
+  prctl(PR_SET_NAME, name);
   if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
     std::fputs("1000", f);
     std::fclose(f);
   }
+}
+
+namespace {
+
+[[noreturn]] void RunSpike(const SpikeParams& p) {
+  BecomeExpendableChild("swapchaos-spike");
+  // Locks are not inherited over fork, but be explicit: this memory must swap.
+  munlockall();
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t bytes = p.mib << 20;
   const size_t pages = bytes / page;

@@ -26,6 +26,11 @@ absl::StatusOr<pid_t> StartSpike(const SpikeParams& params);
 // Checks one page: returns the page's expected first word, for messages.
 uint64_t PagePattern(uint64_t seed, uint64_t page);
 
+// For a freshly forked workload child: its own name (else it keeps the
+// forking gRPC thread's, which is what OOM and hung-task reports would call
+// it) and first place in the OOM killer's queue, never the agent.
+void BecomeExpendableChild(const char* name);
+
 }  // namespace swapchaos::agents::workload
 
 #endif  // SWAPCHAOS_AGENTS_WORKLOAD_SPIKE_H_
