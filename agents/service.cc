@@ -1,6 +1,7 @@
 #include "agents/service.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <net/if.h>
 #include <sys/reboot.h>
 #include <sys/utsname.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -21,6 +23,7 @@
 #include "agents/workload/spike.h"
 #include "faults/netem.h"
 #include "faults/netem_proto.h"
+#include "faults/rtnl.h"
 
 namespace swapchaos::agents {
 namespace {
@@ -41,7 +44,10 @@ grpc::Status ReadBack(const std::string& iface, agent::NetemState* reply) {
   if (!current.ok()) return ToGrpc(current.status());
   reply->set_iface(iface);
   reply->set_present(current->has_value());
-  if (current->has_value()) *reply->mutable_netem() = faults::ToProto(**current);
+  if (current->has_value()) {
+    *reply->mutable_netem() = faults::ToProto((*current)->params);
+    reply->set_tcp_port((*current)->tcp_port);
+  }
   return grpc::Status::OK;
 }
 
@@ -59,7 +65,12 @@ grpc::Status FaultableNic(const std::string& iface) {
 grpc::Status AgentService::ApplyNetem(grpc::ServerContext*, const agent::NetemRequest* req,
                                       agent::NetemState* reply) {
   if (grpc::Status s = FaultableNic(req->iface()); !s.ok()) return s;
-  if (absl::Status s = faults::ApplyNetem(req->iface(), faults::FromProto(req->netem())); !s.ok()) {
+  if (req->tcp_port() > 65535) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "tcp_port must be 0..65535");
+  }
+  if (absl::Status s = faults::ApplyNetem(req->iface(), faults::FromProto(req->netem()),
+                                          static_cast<uint16_t>(req->tcp_port()));
+      !s.ok()) {
     return ToGrpc(s);
   }
   return ReadBack(req->iface(), reply);
@@ -75,6 +86,98 @@ grpc::Status AgentService::RevertNetem(grpc::ServerContext*, const agent::NicReq
   if (grpc::Status s = FaultableNic(req->iface()); !s.ok()) return s;
   if (absl::Status s = faults::RevertNetem(req->iface()); !s.ok()) return ToGrpc(s);
   return ReadBack(req->iface(), reply);
+}
+
+grpc::Status AgentService::SetLink(grpc::ServerContext* ctx, const agent::LinkRequest* req,
+                                   agent::LinkState* reply) {
+  if (grpc::Status s = FaultableNic(req->iface()); !s.ok()) return s;
+  auto rtnl = faults::Rtnl::Open();
+  if (!rtnl.ok()) return ToGrpc(rtnl.status());
+  if (absl::Status s = (*rtnl)->SetUp(req->iface(), req->up()); !s.ok()) return ToGrpc(s);
+  agent::NicRequest nic;
+  nic.set_iface(req->iface());
+  return ReadLink(ctx, &nic, reply);
+}
+
+grpc::Status AgentService::ReadLink(grpc::ServerContext*, const agent::NicRequest* req,
+                                    agent::LinkState* reply) {
+  auto rtnl = faults::Rtnl::Open();
+  if (!rtnl.ok()) return ToGrpc(rtnl.status());
+  auto link = (*rtnl)->ReadLink(req->iface());
+  if (!link.ok()) return ToGrpc(link.status());
+  reply->set_iface(req->iface());
+  reply->set_admin_up(link->admin_up);
+  reply->set_carrier(link->carrier);
+  return grpc::Status::OK;
+}
+
+namespace {
+void ToProto(const std::string& name, const faults::VmSysctls::State& s,
+             agent::SysctlState* reply) {
+  reply->set_name(name);
+  reply->set_value(s.value);
+  reply->set_original(s.original);
+}
+}  // namespace
+
+grpc::Status AgentService::SetSysctl(grpc::ServerContext*, const agent::SysctlRequest* req,
+                                     agent::SysctlState* reply) {
+  auto state = sysctls_.Set(req->name(), req->value());
+  if (!state.ok()) return ToGrpc(state.status());
+  ToProto(req->name(), *state, reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::RestoreSysctl(grpc::ServerContext*, const agent::SysctlRequest* req,
+                                         agent::SysctlState* reply) {
+  auto state = sysctls_.Restore(req->name());
+  if (!state.ok()) return ToGrpc(state.status());
+  ToProto(req->name(), *state, reply);
+  return grpc::Status::OK;
+}
+
+agent::SpikeState AgentService::SpikeStatus(int32_t pid) {
+  agent::SpikeState state;
+  state.set_pid(pid);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = spikes_.find(pid); it != spikes_.end() && !it->second.empty()) {
+      state.set_ended(it->second);
+      return state;
+    }
+  }
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  state.set_running(static_cast<bool>(in));
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::map<std::string, uint64_t> status = telemetry::ParseKeyNumbers(text.str());
+  state.set_rss_kib(status["VmRSS"]);
+  state.set_locked_kib(status["VmLck"]);
+  return state;
+}
+
+grpc::Status AgentService::ReadSpike(grpc::ServerContext*, const agent::SpikeRef* req,
+                                     agent::SpikeState* reply) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!spikes_.count(req->pid())) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no spike ", req->pid()));
+    }
+  }
+  *reply = SpikeStatus(req->pid());
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::StopSpike(grpc::ServerContext* ctx, const agent::SpikeRef* req,
+                                     agent::SpikeState* reply) {
+  if (grpc::Status s = ReadSpike(ctx, req, reply); !s.ok() || !reply->running()) return s;
+  kill(req->pid(), SIGKILL);
+  // The reaper records the end; a SIGKILLed process goes quickly, even swapped out.
+  for (int i = 0; i < 500 && SpikeStatus(req->pid()).ended().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  *reply = SpikeStatus(req->pid());
+  return grpc::Status::OK;
 }
 
 grpc::Status AgentService::Info(grpc::ServerContext*, const agent::InfoRequest*,
@@ -181,17 +284,23 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
 
 grpc::Status AgentService::Spike(grpc::ServerContext*, const agent::SpikeRequest* req,
                                  agent::SpikeReply* reply) {
-  auto pid = workload::StartSpike({req->mib(), req->seconds(), req->seed()});
+  auto pid = workload::StartSpike({req->mib(), req->seconds(), req->seed(), req->mlock()});
   if (!pid.ok()) return ToGrpc(pid.status());
   reply->set_pid(*pid);
-  // Reap it and say how it ended; the console keeps the record.
-  std::thread([pid = *pid] {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    spikes_[*pid] = "";
+  }
+  // Reap it and say how it ended; the console keeps the record too.
+  std::thread([this, pid = *pid] {
     int status = 0;
     waitpid(pid, &status, 0);
-    std::printf("swapchaos-agent: spike %d ended: %s %d\n", pid,
-                WIFEXITED(status) ? "exit" : "signal",
-                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    std::string how = WIFEXITED(status) ? absl::StrCat("exit ", WEXITSTATUS(status))
+                                        : absl::StrCat("signal ", WTERMSIG(status));
+    std::printf("swapchaos-agent: spike %d ended: %s\n", pid, how.c_str());
     std::fflush(stdout);
+    std::lock_guard<std::mutex> lock(mu_);
+    spikes_[pid] = how;
   }).detach();
   return grpc::Status::OK;
 }

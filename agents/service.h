@@ -2,9 +2,11 @@
 #define SWAPCHAOS_AGENTS_SERVICE_H_
 
 #include <memory>
+#include <map>
 #include <mutex>
 
 #include "agents/workload/anon_mmap.h"
+#include "faults/sysctl.h"
 #include "swapchaos/agent.grpc.pb.h"
 
 namespace swapchaos::agents {
@@ -35,6 +37,18 @@ class AgentService final : public agent::Agent::Service {
                          agent::NetemState* reply) override;
   grpc::Status RevertNetem(grpc::ServerContext* ctx, const agent::NicRequest* req,
                            agent::NetemState* reply) override;
+  grpc::Status SetLink(grpc::ServerContext* ctx, const agent::LinkRequest* req,
+                       agent::LinkState* reply) override;
+  grpc::Status ReadLink(grpc::ServerContext* ctx, const agent::NicRequest* req,
+                        agent::LinkState* reply) override;
+  grpc::Status SetSysctl(grpc::ServerContext* ctx, const agent::SysctlRequest* req,
+                         agent::SysctlState* reply) override;
+  grpc::Status RestoreSysctl(grpc::ServerContext* ctx, const agent::SysctlRequest* req,
+                             agent::SysctlState* reply) override;
+  grpc::Status ReadSpike(grpc::ServerContext* ctx, const agent::SpikeRef* req,
+                         agent::SpikeState* reply) override;
+  grpc::Status StopSpike(grpc::ServerContext* ctx, const agent::SpikeRef* req,
+                         agent::SpikeState* reply) override;
 
  private:
   const agent::Role role_;
@@ -42,9 +56,14 @@ class AgentService final : public agent::Agent::Service {
   // The workload's tasks, with the kernel's view of each running one.
   void AddTasks(agent::Sample* sample);
 
+  agent::SpikeState SpikeStatus(int32_t pid);
+
   std::mutex mu_;
   agent::SwapStatus swap_;                                // guarded by mu_
   std::unique_ptr<workload::AnonMmapWorkload> workload_;  // guarded by mu_
+  // Spikes started here: pid -> how it ended ("" while running).
+  std::map<int32_t, std::string> spikes_;  // guarded by mu_
+  faults::VmSysctls sysctls_;
 };
 
 }  // namespace swapchaos::agents

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 
@@ -53,19 +54,40 @@ struct NlMsgDeleter {
 };
 using NlMsg = std::unique_ptr<nl_msg, NlMsgDeleter>;
 
-// RTM_NEWQDISC (create or replace) of netem as root qdisc on `ifindex`.
-NlMsg BuildNetemRequest(int ifindex, const NetemParams& p);
+// RTM_NEWQDISC (create or replace) of netem on `ifindex`: the root qdisc,
+// or with a `parent` class, below it.
+NlMsg BuildNetemRequest(int ifindex, const NetemParams& p, uint32_t parent = 0);
+
+// Scoping netem to one TCP port: a prio root (1:) sends everything to its
+// first band, netem hangs below its third (1:3), and two u32 filters send
+// TCP packets to or from the port there.
+inline constexpr uint32_t kScopedNetemParent = 0x10003;  // 1:3
+NlMsg BuildPrioRootRequest(int ifindex);
+// RTM_NEWTFILTER: u32 on the prio root, TCP with source (or destination)
+// port `port`, to class 1:3.
+NlMsg BuildPortFilterRequest(int ifindex, uint16_t port, bool source);
+// The port a u32 filter's TCA_OPTIONS send to 1:3, and whether it is the
+// source port; nullopt for any other filter.
+std::optional<std::pair<uint16_t, bool>> ParsePortFilter(const void* data, size_t len);
 
 // What the kernel reports in a netem qdisc's TCA_OPTIONS (payload of the
 // attribute): the read-back side, so the round trip is testable on its own.
 absl::StatusOr<NetemParams> ParseNetemOptions(const void* data, size_t len);
 
+// What shapes a NIC's egress: netem's parameters and which packets it sees,
+// all (tcp_port 0) or TCP to and from one port only.
+struct NetemInEffect {
+  NetemParams params;
+  uint16_t tcp_port = 0;
+};
+
 // The fault: on one NIC of the namespace the calling thread is in.
-// Apply replaces whatever root qdisc is there; ReadBack returns the netem
-// in effect (nullopt when the root is not netem); Revert removes it and is
-// a no-op when no netem is there.
-absl::Status ApplyNetem(const std::string& iface, const NetemParams& p);
-absl::StatusOr<std::optional<NetemParams>> ReadNetem(const std::string& iface);
+// Apply replaces whatever root qdisc is there, scoped to `tcp_port` unless
+// it is 0; Read returns the netem in effect as the kernel dumps it (nullopt
+// when there is none of ours); Revert removes it and is a no-op when none is
+// there. A scope whose filters are not all there reads back as an error.
+absl::Status ApplyNetem(const std::string& iface, const NetemParams& p, uint16_t tcp_port = 0);
+absl::StatusOr<std::optional<NetemInEffect>> ReadNetem(const std::string& iface);
 absl::Status RevertNetem(const std::string& iface);
 
 }  // namespace swapchaos::faults

@@ -117,10 +117,21 @@ absl::Status Rtnl::SetMaster(const std::string& port, const std::string& bridge)
   return absl::OkStatus();
 }
 
-absl::Status Rtnl::SetUp(const std::string& name) {
+absl::Status Rtnl::SetUp(const std::string& name, bool up) {
   return ChangeLink(
-      name, [](rtnl_link* c) { rtnl_link_set_flags(c, IFF_UP); },
-      absl::StrCat("bring ", name, " up"));
+      name,
+      [up](rtnl_link* c) { up ? rtnl_link_set_flags(c, IFF_UP) : rtnl_link_unset_flags(c, IFF_UP); },
+      absl::StrCat("bring ", name, up ? " up" : " down"));
+}
+
+absl::StatusOr<Rtnl::LinkStatus> Rtnl::ReadLink(const std::string& name) {
+  rtnl_link* link = nullptr;
+  if (int err = rtnl_link_get_kernel(sk_, 0, name.c_str(), &link); err < 0) {
+    return NlError(absl::StrCat("no link ", name), err);
+  }
+  LinkPtr held(link);
+  unsigned int flags = rtnl_link_get_flags(link);
+  return LinkStatus{.admin_up = (flags & IFF_UP) != 0, .carrier = rtnl_link_get_carrier(link) != 0};
 }
 
 absl::Status Rtnl::AddAddress(const std::string& name, const std::string& cidr) {

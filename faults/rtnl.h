@@ -28,7 +28,13 @@ class Rtnl {
   absl::StatusOr<std::string> LinkWithMac(const std::string& mac);
   absl::Status Rename(const std::string& name, const std::string& new_name);
   absl::Status SetMaster(const std::string& port, const std::string& bridge);
-  absl::Status SetUp(const std::string& name);
+  // Administrative state: `ip link set NAME up` (or down).
+  absl::Status SetUp(const std::string& name, bool up = true);
+  struct LinkStatus {
+    bool admin_up = false;
+    bool carrier = false;  // the peer is there: false after a cable pull
+  };
+  absl::StatusOr<LinkStatus> ReadLink(const std::string& name);
   // `cidr` like "198.51.100.2/24".
   absl::Status AddAddress(const std::string& name, const std::string& cidr);
   absl::Status AddRoute(const std::string& dst_cidr, const std::string& gateway);

@@ -60,6 +60,23 @@ TEST(RtnlTest, LinkWithMacFindsLoopback) {
   });
 }
 
+TEST(RtnlTest, LinkDownAndUpReadBack) {
+  InFreshNamespace([] {
+    auto r = Rtnl::Open();
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*r)->AddBridge("br9").ok());
+    ASSERT_TRUE((*r)->SetUp("br9").ok());
+    auto up = (*r)->ReadLink("br9");
+    ASSERT_TRUE(up.ok()) << up.status();
+    EXPECT_TRUE(up->admin_up);
+    ASSERT_TRUE((*r)->SetUp("br9", false).ok());
+    auto down = (*r)->ReadLink("br9");
+    ASSERT_TRUE(down.ok());
+    EXPECT_FALSE(down->admin_up);
+    EXPECT_EQ((*r)->ReadLink("nosuch0").status().code(), absl::StatusCode::kUnavailable);
+  });
+}
+
 TEST(RtnlTest, ErrorsNameTheLink) {
   InFreshNamespace([] {
     auto r = Rtnl::Open();

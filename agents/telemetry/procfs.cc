@@ -48,15 +48,23 @@ void ParseVmstat(absl::string_view text, agent::Sample* out) {
   }
 }
 
-void ParseMeminfo(absl::string_view text, agent::Sample* out) {
+std::map<std::string, uint64_t> ParseKeyNumbers(absl::string_view text) {
+  std::map<std::string, uint64_t> out;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     auto f = Fields(line);
-    if (f.size() < 2 || !absl::ConsumeSuffix(&f[0], ":")) continue;
     uint64_t v;
-    for (absl::string_view k : kMeminfoKeys) {
-      if (f[0] == k && absl::SimpleAtoi(f[1], &v)) {
-        (*out->mutable_meminfo_kib())[std::string(k)] = v;
-      }
+    if (f.size() >= 2 && absl::ConsumeSuffix(&f[0], ":") && absl::SimpleAtoi(f[1], &v)) {
+      out[std::string(f[0])] = v;
+    }
+  }
+  return out;
+}
+
+void ParseMeminfo(absl::string_view text, agent::Sample* out) {
+  std::map<std::string, uint64_t> all = ParseKeyNumbers(text);
+  for (absl::string_view k : kMeminfoKeys) {
+    if (auto it = all.find(std::string(k)); it != all.end()) {
+      (*out->mutable_meminfo_kib())[it->first] = it->second;
     }
   }
 }

@@ -1,6 +1,10 @@
 #ifndef SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
 #define SWAPCHAOS_AGENTS_TELEMETRY_PROCFS_H_
 
+#include <cstdint>
+#include <map>
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -14,6 +18,8 @@ namespace swapchaos::agents::telemetry {
 
 // /proc/vmstat: the counters the oracles read (see kVmstatKeys in the .cc).
 void ParseVmstat(absl::string_view text, agent::Sample* out);
+// Every "Key: <number> [kB]" line of /proc/meminfo or /proc/PID/status.
+std::map<std::string, uint64_t> ParseKeyNumbers(absl::string_view text);
 // /proc/meminfo, values in KiB.
 void ParseMeminfo(absl::string_view text, agent::Sample* out);
 // /proc/pressure/memory: the "some" and "full" lines.

@@ -165,5 +165,15 @@ TEST(SamplerTest, RecordedTreeAsRoot) {
   EXPECT_EQ(s.kmsg_size(), 0);
 }
 
+TEST(ProcfsTest, KeyNumbersOfAProcessStatus) {
+  auto m = ParseKeyNumbers(
+      "Name:\tswapchaos-spike\nState:\tS (sleeping)\nVmLck:\t   65536 kB\n"
+      "VmRSS:\t   70000 kB\nThreads:\t1\n");
+  EXPECT_EQ(m["VmLck"], 65536u);
+  EXPECT_EQ(m["VmRSS"], 70000u);
+  EXPECT_EQ(m["Threads"], 1u);
+  EXPECT_EQ(m.count("Name"), 0u);  // not a number
+}
+
 }  // namespace
 }  // namespace swapchaos::agents::telemetry

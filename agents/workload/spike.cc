@@ -51,9 +51,13 @@ namespace {
     mem[i * words] = PagePattern(p.seed, i);
     mem[i * words + words - 1] = ~PagePattern(p.seed, i);
   }
+  if (p.mlock && mlock(mem, bytes) != 0) {
+    std::fprintf(stderr, "spike: mlock %zu MiB: %s\n", static_cast<size_t>(p.mib),
+                 std::strerror(errno));
+  }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(p.seconds);
   uint64_t passes = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (p.seconds == 0 || std::chrono::steady_clock::now() < deadline) {
     for (size_t i = 0; i < pages; ++i) {
       uint64_t want = PagePattern(p.seed, i);
       uint64_t head = mem[i * words];
@@ -82,7 +86,6 @@ absl::StatusOr<pid_t> StartSpike(const SpikeParams& params) {
     return absl::InvalidArgumentError(
         absl::StrCat("spike size must be 1..1048576 MiB, got ", params.mib));
   }
-  if (params.seconds == 0) return absl::InvalidArgumentError("spike seconds must be > 0");
   pid_t pid = fork();
   if (pid < 0) return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) RunSpike(params);

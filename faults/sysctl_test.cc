@@ -1,0 +1,54 @@
+#include "faults/sysctl.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "gtest/gtest.h"
+#include "testing/shell.h"
+
+namespace swapchaos::faults {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(SysctlTest, SetRemembersTheFirstValueAndRestorePutsItBack) {
+  std::string root = test::UniqueTempDir();
+  fs::create_directories(root + "/vm");
+  std::ofstream(root + "/vm/min_free_kbytes") << "67584\n";
+  VmSysctls s(root);
+  auto set = s.Set("vm.min_free_kbytes", "131072");
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->value, "131072");
+  EXPECT_EQ(set->original, "67584");
+  auto again = s.Set("vm.min_free_kbytes", "262144");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->original, "67584");  // the first value, not the last
+  auto back = s.Restore("vm.min_free_kbytes");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->value, "67584");
+  auto twice = s.Restore("vm.min_free_kbytes");  // idempotent
+  ASSERT_TRUE(twice.ok());
+  EXPECT_EQ(twice->value, "67584");
+}
+
+TEST(SysctlTest, OnlyVmNamesAndErrorsNameTheSysctl) {
+  std::string root = test::UniqueTempDir();
+  VmSysctls s(root);
+  for (const char* bad : {"kernel.panic", "vm.", "vm/../kernel/panic", "vm..x", "vm.a b"}) {
+    auto r = s.Set(bad, "1");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  auto missing = s.Set("vm.nosuch", "1");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("vm.nosuch"), std::string::npos);
+}
+
+TEST(SysctlTest, ReadsTheRealKernel) {
+  VmSysctls s;
+  auto v = s.Read("vm.min_free_kbytes");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_GT(std::stoull(*v), 0u);
+}
+
+}  // namespace
+}  // namespace swapchaos::faults
