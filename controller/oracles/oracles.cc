@@ -63,17 +63,14 @@ uint64_t Vm(const agent::Sample& s, const std::string& k) {
 }
 
 OracleResult FaultsApplied(const History& h, const Derived&) {
-  // Per fault and NIC: the last apply read back as asked, the last revert
-  // read back gone.
+  // Per fault and target: the last apply read back as asked, the last
+  // revert read back as the kind means it (each kind says, in `matches`).
   std::map<std::pair<uint32_t, std::string>, std::pair<bool, bool>> seen;  // applied, reverted
   for (const FaultEvent& e : h.faults) {
-    for (const std::string& nic : e.nics()) {
-      auto& [applied, reverted] = seen[{e.fault(), nic}];
+    for (const std::string& target : e.targets()) {
+      auto& [applied, reverted] = seen[{e.fault(), target}];
       if (e.action() == "apply") applied = e.ok() && e.in_effect() && e.matches();
-      // A killed server stays dead by design (no NBD reconnect yet).
-      bool permanent = static_cast<int>(e.fault()) < h.scenario.faults_size() &&
-                       h.scenario.faults(e.fault()).nbd_server().action() == "kill";
-      if (e.action() == "revert") reverted = e.ok() && (permanent || !e.in_effect());
+      if (e.action() == "revert") reverted = e.ok() && e.matches();
     }
   }
   for (int i = 0; i < h.scenario.faults_size(); ++i) {

@@ -60,7 +60,9 @@ std::vector<ConsoleFinding> ScanConsole(std::string_view console) {
       std::smatch m;
       if (!std::regex_search(line, m, re)) continue;
       ConsoleFinding f;
-      f.title = m.format(sig->title);
+      // Per-CPU kernel threads (kworker/1:1H) differ by CPU from run to run.
+      static const std::regex per_cpu(R"(\b(kworker|ksoftirqd|migration|cpuhp)/\S+)");
+      f.title = std::regex_replace(m.format(sig->title), per_cpu, "$1");
       f.uptime_s = KernelTimestamp(line);
       f.line = line;
       f.always_fatal = sig->always_fatal;

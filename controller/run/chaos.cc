@@ -1,7 +1,5 @@
 #include "controller/run/chaos.h"
 
-#include <signal.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "controller/oracles/oracles.h"
 #include "controller/run/telemetry_recorder.h"
-#include "faults/netem_proto.h"
+#include "controller/run/plant.h"
+#include "faults/kinds/kind.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -41,91 +40,61 @@ BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_di
   return r;
 }
 
-// trace.jsonl, and a line for the user per fault step.
-struct Tracer {
-  std::ofstream out;
-  std::ostream& say;
-  int64_t t0_ms;  // the workload's start on the host clock: the timeline's zero
+// Applies and reverts faults through their kinds, appending each step's
+// outcome per target to trace.jsonl and a line for the user.
+class FaultRunner {
+ public:
+  FaultRunner(const scenario::Scenario& s, faults::Plant& plant, const std::string& path,
+              std::ostream& say, int64_t t0_ms)
+      : s_(s), plant_(plant), out_(path), say_(say), t0_ms_(t0_ms), applied_(s.faults_size()) {}
 
-  void Record(FaultEvent& ev, const std::string& what) {
-    ev.set_host_unix_ms(HostUnixMs());
-    ev.set_done_s(static_cast<double>(ev.host_unix_ms() - t0_ms) / 1000.0);
-    out << ToJson(ev) << "\n";
-    out.flush();
-    say << "fault " << ev.fault() << " " << ev.action() << " on " << ev.nics(0) << ": " << what
-        << "\n";
+  void Act(const Event& e) {
+    const scenario::Fault& fault = s_.faults(e.fault);
+    const faults::FaultKind* kind = faults::FindFaultKind(fault);  // validated at load
+    std::vector<faults::Outcome> outcomes =
+        e.apply ? kind->Apply(fault, e.fault, plant_) : kind->Revert(fault, plant_, applied_[e.fault]);
+    if (e.apply) applied_[e.fault] = outcomes;
+    active_.resize(s_.faults_size());
+    active_[e.fault] = e.apply;
+    for (const faults::Outcome& o : outcomes) {
+      FaultEvent ev;
+      ev.set_fault(e.fault);
+      ev.set_planned_s(e.at_s);
+      ev.set_action(e.apply ? "apply" : "revert");
+      ev.add_targets(o.target);
+      ev.set_ok(o.status.ok());
+      ev.set_error(std::string(o.status.message()));
+      ev.set_in_effect(o.in_effect);
+      ev.set_matches(o.matches);
+      ev.set_readback(o.readback);
+      ev.set_host_unix_ms(HostUnixMs());
+      ev.set_done_s(static_cast<double>(ev.host_unix_ms() - t0_ms_) / 1000.0);
+      out_ << ToJson(ev) << "\n";
+      out_.flush();
+      say_ << "fault " << e.fault << " " << ev.action() << " on " << o.target << ": "
+           << (!o.status.ok() ? std::string(o.status.message())
+               : o.matches    ? o.readback
+                              : "NOT as intended: " + o.readback)
+           << "\n";
+    }
   }
+
+  // Reverts whatever is still applied: no fault outlives its run.
+  void RevertAll(double t) {
+    for (size_t i = 0; i < active_.size(); ++i) {
+      if (active_[i]) Act({t, static_cast<uint32_t>(i), false});
+    }
+  }
+
+ private:
+  const scenario::Scenario& s_;
+  faults::Plant& plant_;
+  std::ofstream out_;
+  std::ostream& say_;
+  const int64_t t0_ms_;  // the workload's start on the host clock: the timeline's zero
+  std::vector<std::vector<faults::Outcome>> applied_;
+  std::vector<bool> active_;
 };
-
-// The host's nbd-server: freeze and thaw it, or kill it for good. Read back
-// from the process itself.
-void ActOnServer(Run& run, const scenario::NbdServerFault& f, FaultEvent ev, Tracer& tracer) {
-  Subprocess& server = run.nbd_server().process();
-  ev.add_nics("host nbd-server");
-  ev.set_ok(true);
-  auto stopped = [&] {
-    std::ifstream stat(absl::StrCat("/proc/", server.pid(), "/stat"));
-    std::string line;
-    std::getline(stat, line);
-    return line.find(") T ") != std::string::npos;
-  };
-  if (f.action() == "freeze") {
-    server.Signal(ev.action() == "apply" ? SIGSTOP : SIGCONT);
-    for (int i = 0; i < 50 && stopped() != (ev.action() == "apply"); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ev.set_in_effect(stopped());
-  } else if (ev.action() == "apply") {
-    server.Signal(SIGKILL);
-    ev.set_in_effect(server.WaitFor(std::chrono::seconds(2)));
-  } else {
-    // Nothing restarts it: the victim could not reconnect to a new one yet.
-    ev.set_in_effect(!server.Running());
-    ev.set_error("killed for good: no restart without NBD reconnect");
-  }
-  ev.set_matches(ev.action() == "apply" && ev.in_effect());
-  tracer.Record(ev,
-                ev.in_effect() ? (f.action() == "kill" ? "killed" : "frozen") : "running again");
-}
-
-// Applies or reverts one fault, on each of its targets, appending what the
-// kernel (or the host) then reports to the trace.
-void Act(Run& run, const scenario::Scenario& s, const Event& e, Tracer& tracer) {
-  FaultEvent base;
-  base.set_fault(e.fault);
-  base.set_planned_s(e.at_s);
-  base.set_action(e.apply ? "apply" : "revert");
-  const scenario::Fault& fault = s.faults(e.fault);
-  if (fault.has_nbd_server()) return ActOnServer(run, fault.nbd_server(), base, tracer);
-  const scenario::NetemFault& n = fault.netem();
-  for (const std::string& nic : WireNics(n)) {
-    FaultEvent ev = base;
-    ev.add_nics("wire " + nic);
-    agent::NetemState state;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    grpc::Status st;
-    if (e.apply) {
-      agent::NetemRequest req;
-      req.set_iface(nic);
-      *req.mutable_netem() = n.params();
-      st = run.wire_agent().stub().ApplyNetem(&ctx, req, &state);
-    } else {
-      agent::NicRequest req;
-      req.set_iface(nic);
-      st = run.wire_agent().stub().RevertNetem(&ctx, req, &state);
-    }
-    ev.set_ok(st.ok());
-    ev.set_error(st.error_message());
-    ev.set_in_effect(state.present());
-    ev.set_matches(
-        e.apply && state.present() &&
-        faults::SameEffect(faults::FromProto(n.params()), faults::FromProto(state.netem())));
-    tracer.Record(ev, !st.ok()  ? st.error_message()
-                      : e.apply ? (ev.matches() ? "in effect, read back" : "NOT as asked")
-                                : "reverted");
-  }
-}
 
 bool WorkloadEnded(const std::optional<agent::Sample>& s) {
   if (!s || s->tasks_size() == 0) return false;
@@ -182,23 +151,19 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
       return FromGrpc(st, "starting the workload");
     }
     run.meta().set_workload_start_unix_ms(HostUnixMs());
-    Tracer tracer{std::ofstream(out + "/trace.jsonl"), say, run.meta().workload_start_unix_ms()};
+    RunPlant plant(run, seed);
+    FaultRunner faults(s, plant, out + "/trace.jsonl", say, run.meta().workload_start_unix_ms());
     say << "workload: " << wr.procs() << " tasks x " << (wr.bytes_per_proc() >> 20) << " MiB, "
         << s.workload().passes() << " passes; " << s.faults_size() << " faults on the timeline\n";
 
     auto t0 = steady_clock::now();
     auto deadline = t0 + std::chrono::seconds(s.deadline_s());
     size_t next = 0;
-    std::vector<bool> active(s.faults_size(), false);
     auto next_print = t0;
     while (true) {
       auto now = steady_clock::now();
       double t = std::chrono::duration<double>(now - t0).count();
-      while (next < events.size() && events[next].at_s <= t) {
-        Act(run, s, events[next], tracer);
-        active[events[next].fault] = events[next].apply;
-        ++next;
-      }
+      while (next < events.size() && events[next].at_s <= t) faults.Act(events[next++]);
       if (env.stop_requested()) {
         outcome = "interrupted";
         break;
@@ -230,11 +195,8 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     // Whatever ended the run, no fault stays behind.
-    for (int i = 0; i < s.faults_size(); ++i) {
-      if (active[i] && run.wire_vm().process().Running()) {
-        double t = std::chrono::duration<double>(steady_clock::now() - t0).count();
-        Act(run, s, {t, static_cast<uint32_t>(i), false}, tracer);
-      }
+    if (run.victim_vm().process().Running() && run.wire_vm().process().Running()) {
+      faults.RevertAll(std::chrono::duration<double>(steady_clock::now() - t0).count());
     }
     run.meta().set_observed_until_unix_ms(HostUnixMs());
   }

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "faults/netem_proto.h"
+#include "faults/kinds/kind.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -24,11 +24,13 @@ void Complete(scenario::Scenario& s) {
   if (!s.has_oracles() || s.oracles().grace_s() == 0) s.mutable_oracles()->set_grace_s(150);
 }
 
-// What a fault acts on, for telling which faults would collide.
-std::set<std::string> Targets(const scenario::Fault& f) {
-  if (f.has_nbd_server()) return {"the nbd-server"};
-  std::set<std::string> out;
-  for (const std::string& nic : WireNics(f.netem())) out.insert("the wire's " + nic);
+// The kinds a fault may name: the fields of Fault's `kind` oneof.
+std::string KindNames() {
+  const auto* oneof = scenario::Fault::descriptor()->FindOneofByName("kind");
+  std::string out;
+  for (int i = 0; i < oneof->field_count(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : ", ", oneof->field(i)->name());
+  }
   return out;
 }
 
@@ -53,41 +55,24 @@ absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
   for (int i = 0; i < s.faults_size(); ++i) {
     const scenario::Fault& f = s.faults(i);
     std::string path = absl::StrCat("faults[", i, "]");
-    if (absl::Status st = check(f.kind_case() != scenario::Fault::KIND_NOT_SET, path,
-                                "names no fault kind (netem, nbd_server)");
+    const faults::FaultKind* kind = faults::FindFaultKind(f);
+    if (absl::Status st = check(kind != nullptr, path,
+                                absl::StrCat("names no fault kind (one of: ", KindNames(), ")"));
         !st.ok()) {
       return st;
     }
     if (absl::Status st = check(f.at_s() >= 0, path + ".at_s", "must be >= 0"); !st.ok()) return st;
     if (absl::Status st = check(f.for_s() > 0, path + ".for_s", "must be > 0"); !st.ok()) return st;
     last_heal = std::max(last_heal, f.at_s() + f.for_s());
-    if (f.has_nbd_server()) {
-      const std::string& a = f.nbd_server().action();
-      if (absl::Status st = check(a == "freeze" || a == "kill", path + ".nbd_server.action",
-                                  "must be freeze or kill");
-          !st.ok()) {
-        return st;
-      }
-    } else {
-      const scenario::NetemFault& n = f.netem();
-      if (absl::Status st =
-              check(n.direction() == "to_server" || n.direction() == "to_victim" ||
-                        n.direction() == "both",
-                    path + ".netem.direction", "must be to_server, to_victim or both");
-          !st.ok()) {
-        return st;
-      }
-      if (absl::Status st = faults::Validate(faults::FromProto(n.params())); !st.ok()) {
-        return where.Error(path + ".netem.params", std::string(st.message()));
-      }
-    }
+    if (auto bad = kind->Validate(f)) return where.Error(path + "." + bad->field, bad->what);
     // One fault per target at a time: a second netem would silently replace the first.
     for (int j = 0; j < i; ++j) {
       const scenario::Fault& g = s.faults(j);
       bool overlap_in_time = f.at_s() < g.at_s() + g.for_s() && g.at_s() < f.at_s() + f.for_s();
       std::set<std::string> shared;
-      for (const std::string& target : Targets(f)) {
-        if (Targets(g).count(target)) shared.insert(target);
+      std::vector<std::string> theirs = faults::FindFaultKind(g)->Targets(g);
+      for (const std::string& target : kind->Targets(f)) {
+        if (std::count(theirs.begin(), theirs.end(), target)) shared.insert(target);
       }
       if (overlap_in_time && !shared.empty()) {
         return where.Error(path, absl::StrCat("overlaps faults[", j, "] (", g.at_s(), "..",
@@ -103,12 +88,6 @@ absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
 }
 
 }  // namespace
-
-std::vector<std::string> WireNics(const scenario::NetemFault& n) {
-  if (n.direction() == "to_server") return {"data1"};
-  if (n.direction() == "to_victim") return {"data0"};
-  return {"data0", "data1"};
-}
 
 absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
                                              const std::string& file_name) {

@@ -22,9 +22,6 @@ struct LoadedScenario {
 // InvalidArgument naming file:line:column and the field.
 absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path);
 
-// The wire NICs a netem fault shapes: data1 carries victim-to-server
-// traffic out of the wire, data0 server-to-victim.
-std::vector<std::string> WireNics(const scenario::NetemFault& n);
 absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
                                              const std::string& file_name);
 

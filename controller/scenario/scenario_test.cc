@@ -79,7 +79,7 @@ deadline_s: 500
   ExpectError("faults:\n  - {at_s: 1, for_s: 3, netem: {direction: sideways}}\ndeadline_s: 500\n",
               {"faults[0].netem.direction", "to_server, to_victim or both"});
   ExpectError("faults:\n  - {at_s: 1, for_s: 3, nbd_server: {action: nap}}\ndeadline_s: 500\n",
-              {"t.yaml:2:38", "faults[0].nbd_server.action", "freeze or kill"});
+              {"t.yaml:2:38", "faults[0].nbd_server.action", "freeze, kill or restart"});
   ExpectError(
       "faults:\n  - {at_s: 1, for_s: 3, nbd_server: {action: kill}, netem: {}}\ndeadline_s: 500\n",
       {"faults[0].netem", "only one of kind"});
@@ -96,13 +96,13 @@ TEST(ScenarioTest, OverlappingFaultsOnOneNic) {
   - {at_s: 25, for_s: 5, netem: {direction: both, params: {loss: 100%}}}
 deadline_s: 500
 )",
-              {"t.yaml:3:5", "faults[1]", "overlaps faults[0] (10..30 s) on the wire's data1"});
+              {"t.yaml:3:5", "faults[1]", "overlaps faults[0] (10..30 s) on wire data1 qdisc"});
   ExpectError(R"(faults:
   - {at_s: 10, for_s: 20, nbd_server: {action: freeze}}
   - {at_s: 15, for_s: 5, nbd_server: {action: kill}}
 deadline_s: 500
 )",
-              {"faults[1]", "overlaps faults[0] (10..30 s) on the nbd-server"});
+              {"faults[1]", "overlaps faults[0] (10..30 s) on host nbd-server"});
   // Back to back, or on the other direction, is fine.
   EXPECT_TRUE(ParseScenario(R"(faults:
   - {at_s: 10, for_s: 20, netem: {direction: to_server, params: {loss: 10%}}}

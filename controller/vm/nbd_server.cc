@@ -53,6 +53,23 @@ absl::StatusOr<std::unique_ptr<NbdServer>> NbdServer::Start(const Options& o) {
   }
   std::ofstream(config) << "[generic]\nlistenaddr = " << o.listen_ip << "\nport = " << o.port
                         << "\n[" << kExportName << "]\nexportname = " << image << "\n";
+  auto p = Spawn(o);
+  if (!p.ok()) return p.status();
+  return std::unique_ptr<NbdServer>(new NbdServer(o, std::move(*p), image));
+}
+
+absl::Status NbdServer::Restart() {
+  if (process_->Running()) {
+    return absl::FailedPreconditionError("nbd-server is still running; kill it first");
+  }
+  auto p = Spawn(options_);
+  if (!p.ok()) return p.status();
+  process_ = std::move(*p);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Subprocess>> NbdServer::Spawn(const Options& o) {
+  std::string config = o.dir + "/nbd-server.conf";
   auto p = Subprocess::Spawn(
       {{"nbd-server", "-d", "-C", config}, o.log_path, {}, o.ns != nullptr ? o.ns->fd() : -1});
   if (!p.ok()) return p.status();
@@ -70,7 +87,7 @@ absl::StatusOr<std::unique_ptr<NbdServer>> NbdServer::Start(const Options& o) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return std::unique_ptr<NbdServer>(new NbdServer(std::move(*p), image));
+  return p;
 }
 
 NbdServer::~NbdServer() {

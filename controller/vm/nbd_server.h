@@ -39,9 +39,16 @@ class NbdServer {
   Subprocess& process() { return *process_; }
   const std::string& image_path() const { return image_; }
 
+  // A new server on the same export, image and port, once the old one is
+  // dead (a crash and restart); readiness as for Start.
+  absl::Status Restart();
+
  private:
-  NbdServer(std::unique_ptr<Subprocess> p, std::string image)
-      : process_(std::move(p)), image_(std::move(image)) {}
+  NbdServer(Options o, std::unique_ptr<Subprocess> p, std::string image)
+      : options_(std::move(o)), process_(std::move(p)), image_(std::move(image)) {}
+  // nbd-server on the existing config, once it listens.
+  static absl::StatusOr<std::unique_ptr<Subprocess>> Spawn(const Options& o);
+  const Options options_;
   std::unique_ptr<Subprocess> process_;
   const std::string image_;
 };

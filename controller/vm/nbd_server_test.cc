@@ -5,7 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "controller/vm/topology.h"
 #include "gtest/gtest.h"
@@ -34,6 +37,49 @@ TEST(NbdServerTest, ReadyMeansItGreets) {
   ASSERT_EQ(recv(fd, greeting, 8, MSG_WAITALL), 8);
   EXPECT_EQ(std::string(greeting, 8), "NBDMAGIC");
   close(fd);
+}
+
+// Greets on `port` of 127.0.0.1: what a client reconnecting would see.
+bool Greets(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  char greeting[8] = {};
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+            recv(fd, greeting, 8, MSG_WAITALL) == 8;
+  close(fd);
+  return ok && std::string(greeting, 8) == "NBDMAGIC";
+}
+
+TEST(NbdServerTest, RestartKeepsTheImageAndServesAgain) {
+  std::string dir = test::UniqueTempDir();
+  uint16_t port = test::FreeLoopbackPort();
+  auto server = NbdServer::Start({.dir = dir,
+                                  .listen_ip = "127.0.0.1",
+                                  .port = port,
+                                  .size_bytes = 4 << 20,
+                                  .log_path = dir + "/log"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  // What the victim swapped out must survive the crash.
+  {
+    std::FILE* f = std::fopen((*server)->image_path().c_str(), "r+");
+    ASSERT_NE(f, nullptr);
+    std::fputs("swapped page", f);
+    std::fclose(f);
+  }
+  EXPECT_EQ((*server)->Restart().code(), absl::StatusCode::kFailedPrecondition);  // still alive
+  (*server)->process().Signal(SIGKILL);
+  ASSERT_TRUE((*server)->process().WaitFor(std::chrono::seconds(5)));
+  ASSERT_TRUE((*server)->Restart().ok());
+  EXPECT_TRUE((*server)->process().Running());
+  EXPECT_TRUE(Greets(port));
+  EXPECT_EQ(std::filesystem::file_size((*server)->image_path()), 4u << 20);
+  std::ifstream in((*server)->image_path());
+  std::string head(12, '\0');
+  in.read(head.data(), 12);
+  EXPECT_EQ(head, "swapped page");
 }
 
 TEST(NbdServerTest, PortTakenIsAClearError) {

@@ -94,6 +94,14 @@ void QemuVm::Quit(std::chrono::milliseconds grace) {
   if (!process_->WaitFor(grace)) process_->Stop(std::chrono::milliseconds(0));
 }
 
+absl::Status QemuVm::SetLink(const std::string& netdev, bool up) {
+  auto qmp = QmpClient::Connect(spec_.qmp_path, std::chrono::milliseconds(2000));
+  if (!qmp.ok()) return qmp.status();
+  auto reply = (*qmp)->Execute(
+      "set_link", absl::StrCat(R"({"name": ")", netdev, R"(", "up": )", up ? "true" : "false", "}"));
+  return reply.status();
+}
+
 absl::StatusOr<double> SecondsToConsoleMarker(const QemuSpec& spec, const std::string& marker,
                                               std::chrono::milliseconds timeout) {
   auto vm = QemuVm::Start(spec);

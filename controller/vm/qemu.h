@@ -54,6 +54,8 @@ class QemuVm {
   bool ConsoleContains(const std::string& text) const;
   // Asks QEMU to quit over QMP, then waits; kills it if that fails.
   void Quit(std::chrono::milliseconds grace);
+  // QMP set_link: the cable of NIC `netdev` (its -netdev id) in or out.
+  absl::Status SetLink(const std::string& netdev, bool up);
 
  private:
   QemuVm(QemuSpec spec, std::unique_ptr<Subprocess> p)
