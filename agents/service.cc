@@ -241,6 +241,12 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
   close(dev);
   if (!header.ok()) return ToGrpc(header);
   if (absl::Status on = swap::SwapOn(device, req->swap_priority()); !on.ok()) return ToGrpc(on);
+  if (!req->no_reconnect()) {
+    auto r = nbd::Reconnector::Start(
+        {req->server_address(), static_cast<uint16_t>(req->server_port()), req->export_name()});
+    if (!r.ok()) return ToGrpc(r.status());
+    reconnector_ = std::move(*r);
+  }
 
   swap_.set_active(true);
   swap_.set_device(device);
@@ -275,6 +281,13 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
   while (!ctx->IsCancelled()) {
     agent::Sample sample = sampler.Next();
     AddTasks(&sample);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (reconnector_) {
+        sample.set_nbd_link_deaths(reconnector_->link_deaths());
+        sample.set_nbd_reconnects(reconnector_->reconnects());
+      }
+    }
     if (!writer->Write(sample)) break;
     next += period;
     std::this_thread::sleep_until(next);

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "agents/nbd/reconnect.h"
 #include "agents/workload/anon_mmap.h"
 #include "faults/sysctl.h"
 #include "swapchaos/agent.grpc.pb.h"
@@ -61,6 +62,7 @@ class AgentService final : public agent::Agent::Service {
   std::mutex mu_;
   agent::SwapStatus swap_;                                // guarded by mu_
   std::unique_ptr<workload::AnonMmapWorkload> workload_;  // guarded by mu_
+  std::unique_ptr<nbd::Reconnector> reconnector_;         // guarded by mu_
   // Spikes started here: pid -> how it ended ("" while running).
   std::map<int32_t, std::string> spikes_;  // guarded by mu_
   faults::VmSysctls sysctls_;

@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
 struct nl_msg;
+struct nl_sock;
 
 namespace swapchaos::agents::nbd {
 
@@ -32,6 +34,31 @@ NlMsgPtr BuildConnectMessage(int family_id, const ConnectParams& params);
 // the device index it bound. The caller may close its fd afterwards: the
 // kernel holds its own reference.
 absl::StatusOr<uint32_t> Connect(const ConnectParams& params);
+
+// NBD_CMD_RECONFIGURE of device `index` with a new negotiated socket: the
+// kernel puts it in place of the first dead one. Nothing else is sent (a
+// size change would freeze the queue while requests are in flight).
+NlMsgPtr BuildReconfigureMessage(int family_id, uint32_t index, int sock_fd);
+absl::Status Reconfigure(uint32_t index, int sock_fd);
+
+// Subscribes to the nbd family's multicast group, where the kernel
+// announces NBD_CMD_LINK_DEAD when a device's socket dies.
+class LinkDeadListener {
+ public:
+  static absl::StatusOr<std::unique_ptr<LinkDeadListener>> Open();
+  ~LinkDeadListener();
+  LinkDeadListener(const LinkDeadListener&) = delete;
+  LinkDeadListener& operator=(const LinkDeadListener&) = delete;
+
+  // The index of the next device whose link died, or DeadlineExceeded
+  // after `timeout_ms` without one.
+  absl::StatusOr<uint32_t> Next(int timeout_ms);
+
+ private:
+  explicit LinkDeadListener(nl_sock* sk) : sk_(sk) {}
+  nl_sock* const sk_;
+  std::vector<uint32_t> pending_;
+};
 
 }  // namespace swapchaos::agents::nbd
 

@@ -1,5 +1,7 @@
 #include "agents/nbd/netlink.h"
 
+#include "agents/nbd/reconnect.h"
+
 #include <linux/nbd-netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
@@ -71,6 +73,39 @@ TEST(NbdNetlinkTest, HostWithoutNbdSaysSoClearly) {
   auto index = Connect(p);
   if (index.ok()) GTEST_SKIP() << "host kernel has nbd; not exercising the error path";
   EXPECT_NE(index.status().message().find("nbd"), std::string::npos) << index.status();
+}
+
+TEST(NbdNetlinkTest, ReconfigureCarriesIndexAndSocketOnly) {
+  NlMsgPtr msg = BuildReconfigureMessage(kFamily, 0, 9);
+  nlmsghdr* hdr = nlmsg_hdr(msg.get());
+  auto* genl = static_cast<genlmsghdr*>(nlmsg_data(hdr));
+  EXPECT_EQ(genl->cmd, NBD_CMD_RECONFIGURE);
+  nlattr* a[NBD_ATTR_MAX + 1];
+  ASSERT_EQ(genlmsg_parse(hdr, 0, a, NBD_ATTR_MAX, nullptr), 0);
+  EXPECT_EQ(nla_get_u32(a[NBD_ATTR_INDEX]), 0u);
+  // A size would make the kernel freeze the queue with requests in flight.
+  EXPECT_EQ(a[NBD_ATTR_SIZE_BYTES], nullptr);
+  EXPECT_EQ(a[NBD_ATTR_TIMEOUT], nullptr);
+  ASSERT_NE(a[NBD_ATTR_SOCKETS], nullptr);
+  nlattr* item = static_cast<nlattr*>(nla_data(a[NBD_ATTR_SOCKETS]));
+  nlattr* s[NBD_SOCK_MAX + 1];
+  ASSERT_EQ(nla_parse_nested(s, NBD_SOCK_MAX, item, nullptr), 0);
+  EXPECT_EQ(nla_get_u32(s[NBD_SOCK_FD]), 9u);
+}
+
+TEST(NbdNetlinkTest, BackoffGrowsToFiveSeconds) {
+  EXPECT_EQ(ReconnectBackoff(0).count(), 200);
+  EXPECT_EQ(ReconnectBackoff(1).count(), 400);
+  EXPECT_EQ(ReconnectBackoff(4).count(), 3200);
+  EXPECT_EQ(ReconnectBackoff(5).count(), 5000);
+  EXPECT_EQ(ReconnectBackoff(1000).count(), 5000);
+}
+
+TEST(NbdNetlinkTest, ListenerWithoutTheNbdModuleSaysSo) {
+  // This host's kernel has no nbd; a guest's has (the e2e tests use it).
+  auto l = LinkDeadListener::Open();
+  if (l.ok()) GTEST_SKIP() << "this kernel has nbd";
+  EXPECT_NE(l.status().message().find("nbd"), std::string::npos) << l.status();
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_di
   r.mutable_swap()->set_size_bytes(static_cast<uint64_t>(s.swap().size_mib()) << 20);
   r.mutable_swap()->set_request_timeout_s(s.swap().request_timeout_s());
   r.mutable_swap()->set_dead_conn_timeout_s(s.swap().dead_conn_timeout_s());
+  r.mutable_swap()->set_no_reconnect(s.swap().no_reconnect());
   r.set_telemetry_hz(2);
   r.set_boot_timeout_s(300);
   r.set_out_dir(out_dir);
@@ -164,6 +165,7 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
       auto now = steady_clock::now();
       double t = std::chrono::duration<double>(now - t0).count();
       while (next < events.size() && events[next].at_s <= t) faults.Act(events[next++]);
+      if (std::string served = plant.KeepServing(); !served.empty()) say << served << "\n";
       if (env.stop_requested()) {
         outcome = "interrupted";
         break;

@@ -1,5 +1,7 @@
 #include "controller/run/plant.h"
 
+#include <signal.h>
+
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -19,7 +21,17 @@ absl::Status RunPlant::SignalServer(int signo) {
   Subprocess& server = run_.nbd_server().process();
   if (!server.Running()) return absl::FailedPreconditionError("nbd-server is not running");
   server.Signal(signo);
+  if (signo == SIGKILL) held_down_ = true;
   return absl::OkStatus();
+}
+
+std::string RunPlant::KeepServing() {
+  Subprocess& server = run_.nbd_server().process();
+  if (held_down_ || server.Running()) return "";
+  std::string ended = server.DescribeExit();
+  absl::Status s = run_.nbd_server().Restart();
+  return absl::StrCat("nbd-server ", ended, " (its connection ended); ",
+                      s.ok() ? "listening again" : "restart failed: " + std::string(s.message()));
 }
 
 std::string RunPlant::ServerState() {
@@ -31,7 +43,11 @@ std::string RunPlant::ServerState() {
   return line.find(") T ") != std::string::npos ? "stopped" : "running";
 }
 
-absl::Status RunPlant::RestartServer() { return run_.nbd_server().Restart(); }
+absl::Status RunPlant::RestartServer() {
+  absl::Status s = run_.nbd_server().Restart();
+  if (s.ok()) held_down_ = false;
+  return s;
+}
 
 uint16_t RunPlant::NbdPort() const { return topology::kNbdPort; }
 

@@ -23,9 +23,16 @@ class RunPlant final : public faults::Plant {
   uint16_t NbdPort() const override;
   uint64_t Seed() const override { return seed_; }
 
+  // nbd-server serves one connection (-d, so faults act on the serving
+  // process): when that connection ends and no fault holds the server down,
+  // a new one listens on the same export, as a forking server would. Call
+  // from the run's main loop; returns what it did, for the user, or "".
+  std::string KeepServing();
+
  private:
   Run& run_;
   const uint64_t seed_;
+  bool held_down_ = false;  // a kill or restart fault is in effect
 };
 
 }  // namespace swapchaos::controller

@@ -306,6 +306,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   swap_req.set_request_timeout_s(request.swap().request_timeout_s());
   swap_req.set_dead_conn_timeout_s(request.swap().dead_conn_timeout_s());
   swap_req.set_swap_priority(-1);
+  swap_req.set_no_reconnect(request.swap().no_reconnect());
   auto swap = victim_agent_->SwapConnect(swap_req);
   if (!swap.ok()) {
     return absl::UnavailableError(absl::StrCat("swap over NBD failed: ", swap.status().message()));
