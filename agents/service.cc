@@ -20,6 +20,7 @@
 #include "agents/swap/swap.h"
 #include "agents/telemetry/procfs.h"
 #include "agents/telemetry/sampler.h"
+#include "agents/telemetry/throttle.h"
 #include "agents/workload/spike.h"
 #include "faults/netem.h"
 #include "faults/netem_proto.h"
@@ -277,10 +278,12 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
   auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(1.0 / req->rate_hz()));
   telemetry::Sampler sampler;
+  telemetry::ThrottleTracker throttles;
   auto next = std::chrono::steady_clock::now();
   while (!ctx->IsCancelled()) {
     agent::Sample sample = sampler.Next();
     AddTasks(&sample);
+    throttles.Annotate(&sample);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (reconnector_) {

@@ -1,9 +1,12 @@
 #include "agents/nbd/reconnect.h"
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "agents/nbd/handshake.h"
 
@@ -40,6 +43,14 @@ Reconnector::~Reconnector() {
 }
 
 void Reconnector::Loop() {
+  // While swap is dead, memory is short and this thread's own allocations
+  // (sockets, buffers) would enter direct reclaim, which waits for swap I/O
+  // that cannot complete until this very thread reconnects. As an IO
+  // flusher (PF_MEMALLOC_NOIO | PF_LOCAL_THROTTLE) its reclaim issues no I/O
+  // and is throttled for at most a second at a time.
+  if (prctl(PR_SET_IO_FLUSHER, 1, 0, 0, 0) != 0) {
+    Say(std::string("cannot become an IO flusher (PR_SET_IO_FLUSHER): ") + std::strerror(errno));
+  }
   while (!stop_) {
     auto index = listener_->Next(kPollMs);
     if (absl::IsDeadlineExceeded(index.status())) continue;
@@ -57,21 +68,36 @@ void Reconnector::Loop() {
 }
 
 bool Reconnector::Reconnect(uint32_t index) {
-  auto started = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto started = Clock::now();
+  auto ms_since = [](Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
+  };
   for (int attempt = 0; !stop_; ++attempt) {
     absl::Status st;
+    // Where a slow attempt spent its time: the reclaim trap shows up here.
+    auto t0 = Clock::now();
     auto fd = ConnectTcp(target_.host, target_.port, kConnectTimeoutMs);
+    int64_t connect_ms = ms_since(t0), negotiate_ms = 0, reconfigure_ms = 0;
     if (!fd.ok()) {
       st = fd.status();
     } else {
+      auto t1 = Clock::now();
       auto exp = Negotiate(*fd, target_.export_name, kNegotiateTimeoutMs);
+      negotiate_ms = ms_since(t1);
+      auto t2 = Clock::now();
       st = exp.ok() ? Reconfigure(index, *fd) : exp.status();
+      reconfigure_ms = exp.ok() ? ms_since(t2) : 0;
       close(*fd);  // on success the kernel holds its own reference
     }
+    if (connect_ms + negotiate_ms + reconfigure_ms > 1000) {
+      Say("nbd" + std::to_string(index) + ": reconnect attempt " + std::to_string(attempt + 1) +
+          " slow: connect " + std::to_string(connect_ms) + " ms, negotiate " +
+          std::to_string(negotiate_ms) + " ms, reconfigure " + std::to_string(reconfigure_ms) +
+          " ms");
+    }
     if (st.ok()) {
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started)
-                    .count();
+      auto ms = ms_since(started);
       Say("nbd" + std::to_string(index) + ": reconnected after " + std::to_string(attempt + 1) +
           " attempts, " + std::to_string(ms) + " ms");
       return true;

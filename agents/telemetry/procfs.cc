@@ -152,6 +152,29 @@ absl::Status ParseInflight(absl::string_view text, agent::Sample* out) {
   return absl::OkStatus();
 }
 
+absl::Status ParseBlockStat(absl::string_view text, agent::Sample* out) {
+  auto f = Fields(absl::StripAsciiWhitespace(text));
+  uint64_t reads, writes;
+  if (f.size() < 5 || !absl::SimpleAtoi(f[0], &reads) || !absl::SimpleAtoi(f[4], &writes)) {
+    return absl::InvalidArgumentError(absl::StrCat("bad block stat: ", text));
+  }
+  out->set_nbd_reads_done(reads);
+  out->set_nbd_writes_done(writes);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> ParseStatCpuTicks(absl::string_view stat) {
+  size_t close = stat.rfind(')');
+  if (close == absl::string_view::npos) return absl::InvalidArgumentError("not a stat line");
+  // After the name: state is field 3, utime 14 and stime 15.
+  auto f = Fields(stat.substr(close + 1));
+  uint64_t utime, stime;
+  if (f.size() < 13 || !absl::SimpleAtoi(f[11], &utime) || !absl::SimpleAtoi(f[12], &stime)) {
+    return absl::InvalidArgumentError("stat line too short");
+  }
+  return utime + stime;
+}
+
 absl::StatusOr<std::string> ParseStatState(absl::string_view stat) {
   size_t close = stat.rfind(')');
   if (close == absl::string_view::npos || close + 2 >= stat.size()) {

@@ -30,6 +30,10 @@ void ParseSwaps(absl::string_view text, agent::Sample* out);
 void ParseNetDev(absl::string_view text, agent::Sample* out);
 // /sys/block/nbdN/inflight: "reads writes".
 absl::Status ParseInflight(absl::string_view text, agent::Sample* out);
+// /sys/block/DEV/stat: completed reads (field 1) and writes (field 5).
+absl::Status ParseBlockStat(absl::string_view text, agent::Sample* out);
+// User plus system CPU time of a /proc/PID/stat line, in clock ticks.
+absl::StatusOr<uint64_t> ParseStatCpuTicks(absl::string_view stat);
 // The state letter of a /proc/PID/stat line ("R", "S", "D", ...); the
 // command name in parentheses may itself hold spaces and parentheses.
 absl::StatusOr<std::string> ParseStatState(absl::string_view stat);

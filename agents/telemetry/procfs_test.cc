@@ -175,5 +175,30 @@ TEST(ProcfsTest, KeyNumbersOfAProcessStatus) {
   EXPECT_EQ(m.count("Name"), 0u);  // not a number
 }
 
+TEST(ProcfsTest, BlockStatCompletedRequests) {
+  agent::Sample s;
+  // 6.1's 17 fields: read I/Os, merges, sectors, ticks, then the same for writes, ...
+  ASSERT_TRUE(ParseBlockStat("    1204        0    91360     5032    30876        0  7900160  "
+                             "1830440        0   228772  1835472        0        0        0"
+                             "        0        0        0\n",
+                             &s)
+                  .ok());
+  EXPECT_EQ(s.nbd_reads_done(), 1204u);
+  EXPECT_EQ(s.nbd_writes_done(), 30876u);
+  EXPECT_FALSE(ParseBlockStat("", &s).ok());
+}
+
+TEST(ProcfsTest, StatCpuTicksAfterANameWithSpaces) {
+  auto t = ParseStatCpuTicks(
+      "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 170 30 0 0 20 0 9 0 111 0 0\n");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(*t, 200u);
+  std::ifstream self("/proc/self/stat");
+  std::string line;
+  std::getline(self, line);
+  auto live = ParseStatCpuTicks(line);
+  EXPECT_TRUE(live.ok()) << live.status();
+}
+
 }  // namespace
 }  // namespace swapchaos::agents::telemetry

@@ -53,6 +53,11 @@ agent::Sample Sampler::Next() {
   ParseNetDev(Slurp(root_ + "/proc/net/dev"), &s);
   // Absent until the NBD device exists.
   ParseInflight(Slurp(root_ + "/sys/block/" + nbd_device_ + "/inflight"), &s).IgnoreError();
+  ParseBlockStat(Slurp(root_ + "/sys/block/" + nbd_device_ + "/stat"), &s).IgnoreError();
+  s.set_agent_locked_kib(ParseKeyNumbers(Slurp(root_ + "/proc/self/status"))["VmLck"]);
+  if (auto ticks = ParseStatCpuTicks(Slurp(root_ + "/proc/self/stat")); ticks.ok()) {
+    s.set_agent_cpu_ms(*ticks * 1000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK)));
+  }
   ReadKmsg(&s);
   return s;
 }

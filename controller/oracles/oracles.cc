@@ -149,33 +149,50 @@ OracleResult NoOomKill(const History& h, const Derived&) {
 }
 
 OracleResult ThrottledWoken(const History& h, const Derived& d) {
-  // An episode is a run of samples with the task in throttle_direct_reclaim;
-  // kswapd must end every one, and none may be open after the grace period.
-  std::map<int, int64_t> open_since;
+  // The agent reports episodes of tasks in throttle_direct_reclaim; kswapd
+  // must end every one, and none that began before the grace period ended
+  // may outlast it.
+  if (h.victim.empty()) return Skip("throttled_woken", "no telemetry");
+  auto host_ms = [&](uint64_t uptime_ms) {
+    return static_cast<int64_t>(uptime_ms) + d.host_minus_uptime_ms;
+  };
   int episodes = 0;
+  int64_t longest_ms = 0;
+  uint64_t pgscan = 0;
+  std::string late;
   for (const agent::Sample& s : h.victim) {
-    std::map<int, bool> now;
-    for (const agent::TaskSample& t : s.tasks()) now[t.pid()] = t.wchan() == kThrottled;
-    for (auto& [pid, throttled] : now) {
-      if (throttled && !open_since.count(pid)) {
-        open_since[pid] = s.host_unix_ms();
-        ++episodes;
-      } else if (!throttled) {
-        open_since.erase(pid);
+    pgscan += s.pgscan_direct_throttle_delta();
+    for (const agent::ThrottleEpisode& e : s.throttles_ended()) {
+      ++episodes;
+      longest_ms = std::max(longest_ms, static_cast<int64_t>(e.end_uptime_ms() - e.start_uptime_ms()));
+      if (host_ms(e.start_uptime_ms()) < d.grace_end_ms && host_ms(e.end_uptime_ms()) > d.grace_end_ms) {
+        late = absl::StrCat("pid ", e.pid(), " throttled for ",
+                            (e.end_uptime_ms() - e.start_uptime_ms()) / 1000,
+                            " s, woken only after the grace period");
       }
     }
   }
-  for (const auto& [pid, since] : open_since) {
-    if (!h.victim.empty() && h.victim.back().host_unix_ms() > d.grace_end_ms) {
-      return Result(
-          "throttled_woken", false,
-          absl::StrCat("pid ", pid, " in ", kThrottled, " since ",
-                       (h.victim.back().host_unix_ms() - since) / 1000, " s at the end of the run"),
-          "throttled task not woken");
+  const agent::Sample& last = h.victim.back();
+  episodes += last.throttled_now_size();
+  if (last.host_unix_ms() > d.grace_end_ms) {
+    for (const agent::ThrottleEpisode& e : last.throttled_now()) {
+      late = absl::StrCat("pid ", e.pid(), " in ", kThrottled, " since ",
+                          (last.uptime_ms() - e.start_uptime_ms()) / 1000,
+                          " s at the end of the run");
     }
   }
+  if (!late.empty()) return Result("throttled_woken", false, late, "throttled task not woken");
   return Result("throttled_woken", true,
-                absl::StrCat(episodes, " throttling episodes, every one woken"), "");
+                absl::StrCat(episodes, " throttling episodes (longest ", longest_ms / 1000.0,
+                             " s), every one woken; pgscan_direct_throttle +", pgscan),
+                "");
+}
+
+// NBD requests answered, when the agent reports them; else swap pages moved
+// (counted at submission, so they may move while the link is down).
+uint64_t SwapProgress(const agent::Sample& s) {
+  if (s.nbd_reads_done() + s.nbd_writes_done() > 0) return s.nbd_reads_done() + s.nbd_writes_done();
+  return Vm(s, "pswpin") + Vm(s, "pswpout");
 }
 
 OracleResult SwapResumed(const History& h, const Derived& d) {
@@ -190,10 +207,11 @@ OracleResult SwapResumed(const History& h, const Derived& d) {
   bool still_working = false;
   for (const agent::TaskSample& t : at_heal->tasks()) still_working |= t.state() == "running";
   if (!still_working) return Skip("swap_resumed", "the workload had ended before the last heal");
-  uint64_t moved = Vm(*at_grace, "pswpin") + Vm(*at_grace, "pswpout") - Vm(*at_heal, "pswpin") -
-                   Vm(*at_heal, "pswpout");
+  uint64_t moved = SwapProgress(*at_grace) - SwapProgress(*at_heal);
   return Result("swap_resumed", moved > 0,
-                absl::StrCat(moved, " pages swapped within the grace period after the last heal"),
+                absl::StrCat(moved, at_grace->nbd_reads_done() ? " NBD requests answered"
+                                                               : " pages swapped",
+                             " within the grace period after the last heal"),
                 "swap traffic never resumed after heal");
 }
 
@@ -208,6 +226,21 @@ OracleResult WorkloadCompleted(const History& h, const Derived&) {
                 absl::StrCat(running, " of ", h.victim.back().tasks_size(),
                              " tasks still running when the run ended"),
                 "workload did not finish by the deadline");
+}
+
+// Seconds from the last heal to the first NBD request answered after it;
+// -1 without faults, or when none was.
+double RecoveredAfter(const History& h, const Derived& d) {
+  if (!d.has_faults) return -1;
+  const agent::Sample* prev = nullptr;
+  for (const agent::Sample& s : h.victim) {
+    if (prev != nullptr && s.host_unix_ms() > d.last_heal_ms &&
+        SwapProgress(s) > SwapProgress(*prev)) {
+      return std::max<double>(0, static_cast<double>(s.host_unix_ms() - d.last_heal_ms) / 1000.0);
+    }
+    prev = &s;
+  }
+  return -1;
 }
 
 // The table, in order of precedence for the run's signature.
@@ -274,6 +307,7 @@ Verdict Judge(const History& h) {
   v.set_observed_s(
       static_cast<double>(h.meta.observed_until_unix_ms() - h.meta.workload_start_unix_ms()) /
       1000.0);
+  v.set_recovered_after_s(RecoveredAfter(h, d));
   v.set_verdict("pass");
   for (const Oracle& oracle : kOracles) {
     OracleResult r = oracle(h, d);

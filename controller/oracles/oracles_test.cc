@@ -80,6 +80,9 @@ TEST(OraclesTest, UnfinishedWorkloadAndStuckThrottledTask) {
   History h = Smoke();
   h.victim.back().mutable_tasks(1)->set_state("running");
   h.victim.back().mutable_tasks(1)->set_wchan("throttle_direct_reclaim");
+  agent::ThrottleEpisode* e = h.victim.back().add_throttled_now();
+  e->set_pid(h.victim.back().tasks(1).pid());
+  e->set_start_uptime_ms(h.victim.front().uptime_ms());
   // ... and the run went on well past the last heal plus the grace period.
   h.victim.back().set_host_unix_ms(h.victim.back().host_unix_ms() + 600000);
   Verdict v = Judge(h);
@@ -87,6 +90,21 @@ TEST(OraclesTest, UnfinishedWorkloadAndStuckThrottledTask) {
   EXPECT_EQ(Find(v, "workload_completed").outcome(), "fail");
   EXPECT_EQ(Find(v, "throttled_woken").outcome(), "fail");
   EXPECT_EQ(v.signature(), "throttled task not woken");
+}
+
+TEST(OraclesTest, ThrottledPastTheGracePeriod) {
+  History h = Smoke();
+  // An episode that began before the grace period ended and outlasted it.
+  agent::Sample& s = h.victim.back();
+  s.set_host_unix_ms(s.host_unix_ms() + 600000);
+  s.set_uptime_ms(s.uptime_ms() + 600000);
+  agent::ThrottleEpisode* e = s.add_throttles_ended();
+  e->set_pid(77);
+  e->set_start_uptime_ms(h.victim.front().uptime_ms());
+  e->set_end_uptime_ms(s.uptime_ms());
+  Verdict v = Judge(h);
+  EXPECT_EQ(Find(v, "throttled_woken").outcome(), "fail");
+  EXPECT_NE(Find(v, "throttled_woken").evidence().find("pid 77"), std::string::npos);
 }
 
 TEST(OraclesTest, OomKillUnlessExpected) {

@@ -34,9 +34,10 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_EQ(v.verdict(), "pass");
   EXPECT_EQ(v.seed(), 7u);
   EXPECT_EQ(v.oracles_size(), 8);
-  // Two faults, each on both wire NICs, each applied and reverted.
+  // Loss on both wire NICs and a cable pull, each applied and reverted.
   std::string trace = test::ReadFile(out + "/trace.jsonl");
-  EXPECT_EQ(std::count(trace.begin(), trace.end(), '\n'), 8);
+  EXPECT_EQ(std::count(trace.begin(), trace.end(), '\n'), 6);
+  EXPECT_NE(trace.find("victim data0 cable"), std::string::npos);
   EXPECT_TRUE(test::ProcessesMentioning(out).empty());
   EXPECT_EQ(test::NetNamespaces(), before);
 
