@@ -33,10 +33,12 @@ commands:
   boot     boot a run's two VMs (victim with swap over NBD through the wire),
            print the victim's memory and swap figures until --duration or
            Ctrl-C, then shut everything down.
-  run SCENARIO [--seed N] [--out DIR] [--cache DIR] [--agent PATH]
+  run SCENARIO [--seed N] [--telemetry-hz N] [--out DIR] [--cache DIR] [--agent PATH]
            (--out defaults to runs/<scenario name>-<UTC time>)
            the main job: boot the scenario's VMs, run its workload, apply and
-           revert its faults on the wire, then judge the run (verdict.json).
+           revert its faults (wire, host, victim), then judge the run
+           (verdict.json; also the time to recover after the last heal and
+           the victim agent's footprint).
            Exit 0 pass, 1 fail (the kernel failed an oracle), 2 bad input,
            3 infrastructure error.
   analyze DIR
@@ -153,6 +155,14 @@ int Report(const absl::StatusOr<swapchaos::controller::Verdict>& v, const std::s
   for (const auto& o : v->oracles()) {
     std::cout << "  " << o.outcome() << "  " << o.name() << ": " << o.evidence() << "\n";
   }
+  if (v->recovered_after_s() >= 0) {
+    std::cout << "recovered " << v->recovered_after_s() << " s after the last heal\n";
+  }
+  if (v->victim_agent().locked_kib_max() > 0) {
+    std::cout << "victim agent: " << (v->victim_agent().locked_kib_max() >> 10)
+              << " MiB locked at most, " << v->victim_agent().cpu_share() * 100
+              << "% of a vCPU at " << v->victim_agent().telemetry_hz() << " Hz telemetry\n";
+  }
   std::cout << "verdict: " << v->verdict()
             << (v->signature().empty() ? "" : " (" + v->signature() + ")") << "; " << dir
             << "/verdict.json\n";
@@ -166,12 +176,16 @@ int RunCommand(const std::vector<std::string>& args) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   std::vector<std::string> rest(args.begin() + 1, args.end());
   auto flags = Flags::Parse(rest, {{"seed", "1"},
+                                   {"telemetry-hz", "2"},
                                    {"out", ""},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", self_dir + "/swapchaos-agent"}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
   auto seed = flags->GetUint("seed");
   if (!seed.ok()) return Fail(kExitBadInput, std::string(seed.status().message()));
+  auto hz = flags->GetUint("telemetry-hz");
+  if (!hz.ok()) return Fail(kExitBadInput, std::string(hz.status().message()));
+  if (*hz < 1 || *hz > 100) return Fail(kExitBadInput, "--telemetry-hz must be 1..100");
   auto loaded = swapchaos::controller::LoadScenario(args[0]);
   if (!loaded.ok()) return Fail(kExitBadInput, std::string(loaded.status().message()));
   swapchaos::controller::BootEnv env;
@@ -182,7 +196,9 @@ int RunCommand(const std::vector<std::string>& args) {
   std::string out = flags->Get("out").empty()
                         ? swapchaos::controller::DefaultOutDir(loaded->scenario.name())
                         : flags->Get("out");
-  return Report(swapchaos::controller::RunScenario(*loaded, *seed, out, env), out);
+  swapchaos::controller::RunOptions options{.seed = *seed,
+                                            .telemetry_hz = static_cast<uint32_t>(*hz)};
+  return Report(swapchaos::controller::RunScenario(*loaded, options, out, env), out);
 }
 
 int Analyze(const std::vector<std::string>& args) {

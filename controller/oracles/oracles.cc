@@ -243,6 +243,22 @@ double RecoveredAfter(const History& h, const Derived& d) {
   return -1;
 }
 
+AgentFootprint Footprint(const History& h) {
+  AgentFootprint f;
+  f.set_samples(static_cast<uint32_t>(h.victim.size()));
+  f.set_telemetry_hz(h.meta.request().telemetry_hz());
+  if (h.victim.size() < 2) return f;
+  for (const agent::Sample& s : h.victim) {
+    f.set_locked_kib_max(std::max(f.locked_kib_max(), s.agent_locked_kib()));
+  }
+  const agent::Sample &first = h.victim.front(), &last = h.victim.back();
+  if (last.uptime_ms() > first.uptime_ms()) {
+    f.set_cpu_share(static_cast<double>(last.agent_cpu_ms() - first.agent_cpu_ms()) /
+                    static_cast<double>(last.uptime_ms() - first.uptime_ms()));
+  }
+  return f;
+}
+
 // The table, in order of precedence for the run's signature.
 using Oracle = std::function<OracleResult(const History&, const Derived&)>;
 const Oracle kOracles[] = {FaultsApplied, ConsoleClean,   NoDataLoss,  NoTaskKilled,
@@ -308,6 +324,7 @@ Verdict Judge(const History& h) {
       static_cast<double>(h.meta.observed_until_unix_ms() - h.meta.workload_start_unix_ms()) /
       1000.0);
   v.set_recovered_after_s(RecoveredAfter(h, d));
+  *v.mutable_victim_agent() = Footprint(h);
   v.set_verdict("pass");
   for (const Oracle& oracle : kOracles) {
     OracleResult r = oracle(h, d);

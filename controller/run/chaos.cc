@@ -25,7 +25,8 @@ struct Event {
   bool apply;
 };
 
-BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_dir) {
+BootRequest ToBootRequest(const scenario::Scenario& s, uint32_t telemetry_hz,
+                          const std::string& out_dir) {
   BootRequest r;
   r.mutable_victim()->set_kernel(s.vm().kernel());
   r.mutable_victim()->set_modules_dir(s.vm().modules());
@@ -35,7 +36,7 @@ BootRequest ToBootRequest(const scenario::Scenario& s, const std::string& out_di
   r.mutable_swap()->set_request_timeout_s(s.swap().request_timeout_s());
   r.mutable_swap()->set_dead_conn_timeout_s(s.swap().dead_conn_timeout_s());
   r.mutable_swap()->set_no_reconnect(s.swap().no_reconnect());
-  r.set_telemetry_hz(2);
+  r.set_telemetry_hz(telemetry_hz);
   r.set_boot_timeout_s(300);
   r.set_out_dir(out_dir);
   return r;
@@ -113,11 +114,12 @@ Verdict JudgeAndWrite(const History& h, const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
+absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptions& options,
                                     const std::string& out_dir, const BootEnv& env) {
+  const uint64_t seed = options.seed;
   const scenario::Scenario& s = loaded.scenario;
   std::ostream& say = *env.progress;
-  auto started = Run::Start(ToBootRequest(s, out_dir), env);
+  auto started = Run::Start(ToBootRequest(s, options.telemetry_hz, out_dir), env);
   if (!started.ok()) return started.status();
   Run& run = **started;
   run.meta().set_command("run");
@@ -137,8 +139,8 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, uint64_t seed,
 
   std::string outcome = "completed";
   {
-    TelemetryRecorder victim(run.victim_agent(), 2, out + "/telemetry.jsonl");
-    TelemetryRecorder wire(run.wire_agent(), 2, out + "/wire-telemetry.jsonl");
+    TelemetryRecorder victim(run.victim_agent(), options.telemetry_hz, out + "/telemetry.jsonl");
+    TelemetryRecorder wire(run.wire_agent(), options.telemetry_hz, out + "/wire-telemetry.jsonl");
 
     agent::WorkloadRequest wl;
     wl.set_procs_per_cpu(s.workload().procs_per_cpu());

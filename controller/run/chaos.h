@@ -16,7 +16,11 @@ namespace swapchaos::controller {
 // records telemetry, the fault trace and the consoles into `out_dir`, then
 // judges the run from those files and writes verdict.json. The verdict is the
 // kernel's; an error status is the harness's or the input's (IsBadInput).
-absl::StatusOr<Verdict> RunScenario(const LoadedScenario& scenario, uint64_t seed,
+struct RunOptions {
+  uint64_t seed = 1;
+  uint32_t telemetry_hz = 2;  // samples per second from each agent
+};
+absl::StatusOr<Verdict> RunScenario(const LoadedScenario& scenario, const RunOptions& options,
                                     const std::string& out_dir, const BootEnv& env);
 
 // `swapchaos analyze`: judges a finished run again from its files alone.
