@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "agents/bench/netem_bench.h"
 #include "agents/nbd/handshake.h"
 #include "agents/nbd/netlink.h"
 #include "agents/swap/swap.h"
@@ -87,6 +88,21 @@ grpc::Status AgentService::RevertNetem(grpc::ServerContext*, const agent::NicReq
   if (grpc::Status s = FaultableNic(req->iface()); !s.ok()) return s;
   if (absl::Status s = faults::RevertNetem(req->iface()); !s.ok()) return ToGrpc(s);
   return ReadBack(req->iface(), reply);
+}
+
+grpc::Status AgentService::BenchNetem(grpc::ServerContext*, const agent::BenchNetemRequest* req,
+                                      agent::BenchNetemReply* reply) {
+  if (grpc::Status s = FaultableNic(req->iface()); !s.ok()) return s;
+  if (req->rounds() == 0 || req->rounds() > 10000) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rounds must be 1..10000");
+  }
+  auto r = bench::BenchNetemApply(req->iface(), static_cast<int>(req->rounds()), req->tc_path(),
+                                  std::chrono::milliseconds(req->tc_bound_ms()));
+  if (!r.ok()) return ToGrpc(r.status());
+  for (double ms : r->libnl_ms) reply->add_libnl_ms(ms);
+  for (double ms : r->tc_ms) reply->add_tc_ms(ms);
+  reply->set_tc_timeouts(static_cast<uint32_t>(r->tc_timeouts));
+  return grpc::Status::OK;
 }
 
 grpc::Status AgentService::SetLink(grpc::ServerContext* ctx, const agent::LinkRequest* req,

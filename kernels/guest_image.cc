@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "kernels/cpio.h"
@@ -43,11 +44,13 @@ std::vector<ModuleRequest> GuestModules() {
   };
 }
 
-GuestImageSpec AgentImageSpec(const KernelImage& kernel, const std::string& agent) {
+GuestImageSpec AgentImageSpec(const KernelImage& kernel, const std::string& agent,
+                              std::vector<std::string> tools) {
   GuestImageSpec spec;
   spec.modules_dir = kernel.modules_dir;
   spec.modules = GuestModules();
   spec.agent = agent;
+  spec.tools = std::move(tools);
   spec.init_script = std::string(guest::kinit_agent);
   return spec;
 }
@@ -74,11 +77,17 @@ absl::StatusOr<std::string> BuildGuestImage(const GuestImageSpec& spec,
       absl::StrAppend(&module_list, m.relpath, " ", m.args, "\n");
     }
   }
-  if (!spec.agent.empty()) {
-    members.push_back({"/usr/bin/swapchaos-agent", spec.agent, 0755});
-    auto libs = ResolveLibraryClosure(spec.agent);
+  std::vector<std::string> programs = spec.tools;
+  if (!spec.agent.empty()) programs.insert(programs.begin(), spec.agent);
+  std::set<std::string> libs_in;
+  for (const std::string& program : programs) {
+    std::string name = program == spec.agent ? "swapchaos-agent" : fs::path(program).filename();
+    members.push_back({"/usr/bin/" + name, program, 0755});
+    auto libs = ResolveLibraryClosure(program);
     if (!libs.ok()) return libs.status();
-    for (const std::string& lib : *libs) members.push_back({lib, lib, 0755});
+    for (const std::string& lib : *libs) {
+      if (libs_in.insert(lib).second) members.push_back({lib, lib, 0755});
+    }
   }
 
   Sha256 h;

@@ -17,6 +17,9 @@ struct GuestImageSpec {
   std::string modules_dir;  // the kernel's; unused when `modules` is empty
   std::vector<ModuleRequest> modules;
   std::string agent;  // host path of swapchaos-agent; empty for none
+  // More host programs for the guest's /usr/bin, with their libraries (the
+  // benchmarks' tc).
+  std::vector<std::string> tools;
   std::string busybox = "/bin/busybox";
   std::string init_script;
 };
@@ -25,7 +28,8 @@ struct GuestImageSpec {
 // classifiers and actions the network faults use.
 std::vector<ModuleRequest> GuestModules();
 
-GuestImageSpec AgentImageSpec(const KernelImage& kernel, const std::string& agent);
+GuestImageSpec AgentImageSpec(const KernelImage& kernel, const std::string& agent,
+                              std::vector<std::string> tools = {});
 GuestImageSpec ProbeImageSpec();
 
 // Builds the initramfs (uncompressed newc cpio: TCG decompresses slowly) into

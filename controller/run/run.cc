@@ -221,10 +221,10 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
 
   say << "kernel under test: " << victim_kernel->release << " (" << victim_kernel->path << ")\n";
   auto victim_image = kernels::BuildGuestImage(
-      kernels::AgentImageSpec(*victim_kernel, env.agent_path), env.cache_dir);
+      kernels::AgentImageSpec(*victim_kernel, env.agent_path, env.guest_tools), env.cache_dir);
   if (!victim_image.ok()) return victim_image.status();
-  auto wire_image = kernels::BuildGuestImage(kernels::AgentImageSpec(*wire_kernel, env.agent_path),
-                                             env.cache_dir);
+  auto wire_image = kernels::BuildGuestImage(
+      kernels::AgentImageSpec(*wire_kernel, env.agent_path, env.guest_tools), env.cache_dir);
   if (!wire_image.ok()) return wire_image.status();
   auto probe_image = kernels::BuildGuestImage(kernels::ProbeImageSpec(), env.cache_dir);
   if (!probe_image.ok()) return probe_image.status();

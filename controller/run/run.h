@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "controller/vm/agent_client.h"
@@ -21,6 +22,7 @@ namespace swapchaos::controller {
 struct BootEnv {
   std::string cache_dir;   // guest images, the acceleration probe's answer
   std::string agent_path;  // the swapchaos-agent binary to put in the guests
+  std::vector<std::string> guest_tools;  // more host programs for the guests (benchmarks)
   // Polled; true ends the run in order (Ctrl-C, SIGTERM).
   std::function<bool()> stop_requested = [] { return false; };
   std::ostream* progress = nullptr;  // step-by-step messages

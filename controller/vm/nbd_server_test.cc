@@ -17,28 +17,6 @@
 namespace swapchaos::controller {
 namespace {
 
-TEST(NbdServerTest, ReadyMeansItGreets) {
-  std::string dir = test::UniqueTempDir();
-  uint16_t port = test::FreeLoopbackPort();
-  auto server = NbdServer::Start({.dir = dir,
-                                  .listen_ip = "127.0.0.1",
-                                  .port = port,
-                                  .size_bytes = 64 << 20,
-                                  .log_path = dir + "/log"});
-  ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_EQ(std::filesystem::file_size((*server)->image_path()), 64u << 20);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  char greeting[8];
-  ASSERT_EQ(recv(fd, greeting, 8, MSG_WAITALL), 8);
-  EXPECT_EQ(std::string(greeting, 8), "NBDMAGIC");
-  close(fd);
-}
-
 // Greets on `port` of 127.0.0.1: what a client reconnecting would see.
 bool Greets(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -53,14 +31,28 @@ bool Greets(uint16_t port) {
   return ok && std::string(greeting, 8) == "NBDMAGIC";
 }
 
+absl::StatusOr<std::unique_ptr<NbdServer>> StartOnLoopback(const std::string& dir, uint16_t port,
+                                                           uint64_t size_bytes) {
+  return NbdServer::Start({.dir = dir,
+                           .listen_ip = "127.0.0.1",
+                           .port = port,
+                           .size_bytes = size_bytes,
+                           .log_path = dir + "/log"});
+}
+
+TEST(NbdServerTest, ReadyMeansItGreets) {
+  std::string dir = test::UniqueTempDir();
+  uint16_t port = test::FreeLoopbackPort();
+  auto server = StartOnLoopback(dir, port, 64 << 20);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(std::filesystem::file_size((*server)->image_path()), 64u << 20);
+  EXPECT_TRUE(Greets(port));
+}
+
 TEST(NbdServerTest, RestartKeepsTheImageAndServesAgain) {
   std::string dir = test::UniqueTempDir();
   uint16_t port = test::FreeLoopbackPort();
-  auto server = NbdServer::Start({.dir = dir,
-                                  .listen_ip = "127.0.0.1",
-                                  .port = port,
-                                  .size_bytes = 4 << 20,
-                                  .log_path = dir + "/log"});
+  auto server = StartOnLoopback(dir, port, 4 << 20);
   ASSERT_TRUE(server.ok()) << server.status();
   // What the victim swapped out must survive the crash.
   {
