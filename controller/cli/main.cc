@@ -13,6 +13,7 @@
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
+#include "controller/run/replay.h"
 #include "controller/scenario/scenario.h"
 
 namespace {
@@ -43,6 +44,12 @@ commands:
            3 infrastructure error.
   analyze DIR
            judge a finished run again from its files alone.
+  replay RUN [--times N] [--out DIR] [--cache DIR] [--agent PATH]
+           (--out defaults to RUN/replay-<UTC time>)
+           run a finished run's recorded plan again (the schedule it drew, its
+           seed, the same kernel image) N times; says how often the original
+           verdict and signature came back. Exit 0 every time, 1 not every
+           time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
   check SCENARIO...
            load and validate scenario files (YAML, see scenarios/); each
            error names file:line:column and the field. Starts nothing.
@@ -201,6 +208,42 @@ int RunCommand(const std::vector<std::string>& args) {
   return Report(swapchaos::controller::RunScenario(*loaded, options, out, env), out);
 }
 
+int ReplayCommand(const std::vector<std::string>& args) {
+  if (args.empty() || args[0].starts_with("--")) {
+    return Fail(kExitBadInput, "replay needs a run directory first");
+  }
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  std::string run = fs::path(args[0]).lexically_normal().string();
+  if (run.ends_with("/")) run.pop_back();
+  auto flags = Flags::Parse(rest, {{"times", "1"},
+                                   {"out", ""},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto times = flags->GetUint("times");
+  if (!times.ok()) return Fail(kExitBadInput, std::string(times.status().message()));
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags->Get("cache");
+  env.agent_path = flags->Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  env.progress = &std::cout;
+  std::string out = flags->Get("out").empty()
+                        ? swapchaos::controller::StampedDir(run + "/replay")
+                        : flags->Get("out");
+  auto report =
+      swapchaos::controller::Replay(run, static_cast<int>(*times), out, env);
+  if (!report.ok()) {
+    return Fail(swapchaos::controller::IsBadInput(report.status()) ? kExitBadInput : kExitInfra,
+                std::string(report.status().message()));
+  }
+  const auto& o = report->original;
+  std::cout << "original: " << o.verdict() << (o.signature().empty() ? "" : " (" + o.signature() + ")")
+            << "; reproduced " << report->reproduced << " of " << report->replays.size()
+            << " replays; results in " << out << "\n";
+  return report->reproduced == static_cast<int>(report->replays.size()) ? kExitOk : kExitFail;
+}
+
 int Analyze(const std::vector<std::string>& args) {
   if (args.size() != 1) return Fail(kExitBadInput, "analyze needs one run directory");
   return Report(swapchaos::controller::AnalyzeRun(args[0]), args[0]);
@@ -218,8 +261,9 @@ int Check(const std::vector<std::string>& files) {
     }
     const auto& s = loaded->scenario;
     std::cout << file << ": ok: " << s.name() << ", " << s.faults_size()
-              << (s.faults_size() == 1 ? " fault" : " faults") << ", deadline " << s.deadline_s()
-              << " s\n";
+              << (s.faults_size() == 1 ? " fault" : " faults");
+    if (s.generator().count() > 0) std::cout << " + " << s.generator().count() << " drawn from the seed";
+    std::cout << ", deadline " << s.deadline_s() << " s\n";
   }
   return rc;
 }
@@ -246,5 +290,6 @@ int main(int argc, char** argv) {
   if (command == "check") return Check(args);
   if (command == "run") return RunCommand(args);
   if (command == "analyze") return Analyze(args);
+  if (command == "replay") return ReplayCommand(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controller/oracles/oracles.h"
+#include "controller/plan/plan.h"
 #include "controller/run/telemetry_recorder.h"
 #include "controller/run/plant.h"
 #include "faults/kinds/kind.h"
@@ -117,7 +118,13 @@ Verdict JudgeAndWrite(const History& h, const std::string& dir) {
 absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptions& options,
                                     const std::string& out_dir, const BootEnv& env) {
   const uint64_t seed = options.seed;
-  const scenario::Scenario& s = loaded.scenario;
+  // The schedule this seed draws, checked like a file's before anything starts.
+  const scenario::Scenario s = ResolvePlan(loaded.scenario, seed);
+  if (absl::Status st = CheckScenario(
+          s, SourceMap(absl::StrCat(loaded.where.file(), " (the plan for seed ", seed, ")")));
+      !st.ok()) {
+    return st;
+  }
   std::ostream& say = *env.progress;
   auto started = Run::Start(ToBootRequest(s, options.telemetry_hz, out_dir), env);
   if (!started.ok()) return started.status();

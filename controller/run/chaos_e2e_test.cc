@@ -69,6 +69,20 @@ TEST(ChaosE2ETest, KilledNbdServerFailsWithItsSignature) {
               console.find("Write-error on swap-device") != std::string::npos);
   EXPECT_TRUE(test::ProcessesMentioning(out).empty());
   EXPECT_EQ(test::NetNamespaces(), before);
+
+  // Replayed from its recorded plan and seed: the same signature again.
+  rc = test::RunCli({"replay", out, "--out", dir + "/replay"}, dir + "/replay.log",
+                    std::chrono::seconds(600));
+  std::string replay_log = test::ReadFile(dir + "/replay.log");
+  EXPECT_EQ(rc, 0) << replay_log;
+  EXPECT_NE(replay_log.find("reproduced 1 of 1"), std::string::npos) << replay_log;
+  Verdict again;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  test::ReadFile(dir + "/replay/1/verdict.json"), &again)
+                  .ok());
+  EXPECT_EQ(again.signature(), v.signature());
+  EXPECT_EQ(again.seed(), v.seed());
+  EXPECT_EQ(test::NetNamespaces(), before);
 }
 
 TEST(ChaosE2ETest, BadScenarioStartsNothing) {
@@ -84,11 +98,16 @@ TEST(ChaosE2ETest, BadScenarioStartsNothing) {
   EXPECT_EQ(test::NetNamespaces(), before);
 }
 
-TEST(ChaosE2ETest, AnalyzeRefusesAnUnfinishedRun) {
+TEST(ChaosE2ETest, AnalyzeAndReplayRefuseAnUnfinishedRun) {
   std::string dir = test::UniqueTempDir();
   std::ofstream(dir + "/telemetry.jsonl") << "";
   EXPECT_EQ(test::RunCli({"analyze", dir}, dir + "/../analyze.log"), 2);
   EXPECT_FALSE(fs::exists(dir + "/verdict.json"));
+  auto before = test::NetNamespaces();
+  EXPECT_EQ(test::RunCli({"replay", dir, "--out", dir + "/replay"}, dir + "/../replay.log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/../replay.log").find("no finished run"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/replay"));
+  EXPECT_EQ(test::NetNamespaces(), before);
 }
 
 }  // namespace

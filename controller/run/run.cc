@@ -150,8 +150,12 @@ void WriteJsonAtomically(const std::string& path, const google::protobuf::Messag
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+std::string StampedDir(const std::string& prefix) {
+  return absl::StrCat(prefix, "-", UtcNow("%Y%m%d-%H%M%S"));
+}
+
 std::string DefaultOutDir(const std::string& name) {
-  return absl::StrCat("runs/", name.empty() ? "run" : name, "-", UtcNow("%Y%m%d-%H%M%S"));
+  return StampedDir("runs/" + (name.empty() ? std::string("run") : name));
 }
 
 bool IsBadInput(const absl::Status& s) { return absl::IsInvalidArgument(s) || absl::IsNotFound(s); }

@@ -72,6 +72,8 @@ class Run {
 
 // runs/<name>-<UTC time>, the results directory when none is given.
 std::string DefaultOutDir(const std::string& name);
+// <prefix>-<UTC time>.
+std::string StampedDir(const std::string& prefix);
 
 // Whether a failed status is the user's to fix (exit 2) or ours (exit 3).
 bool IsBadInput(const absl::Status& s);

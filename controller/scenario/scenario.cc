@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "controller/plan/plan.h"
 #include "faults/kinds/kind.h"
 
 namespace swapchaos::controller {
@@ -34,7 +35,9 @@ std::string KindNames() {
   return out;
 }
 
-absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
+}  // namespace
+
+absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) {
   auto check = [&](bool ok, const std::string& path, const std::string& what) {
     return ok ? absl::OkStatus() : where.Error(path, what);
   };
@@ -80,6 +83,7 @@ absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
       }
     }
   }
+  if (auto bad = CheckGenerator(s)) return where.Error(bad->field, bad->what);
   double needed = last_heal + s.oracles().grace_s();
   return check(s.deadline_s() >= needed, "deadline_s",
                absl::StrCat("is shorter than the timeline: the last fault heals at ", last_heal,
@@ -87,14 +91,12 @@ absl::Status Validate(const scenario::Scenario& s, const SourceMap& where) {
                             " s, so at least ", needed, " s"));
 }
 
-}  // namespace
-
 absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
                                              const std::string& file_name) {
   LoadedScenario loaded{scenario::Scenario(), SourceMap(file_name)};
   if (absl::Status s = YamlToProto(yaml_text, &loaded.scenario, &loaded.where); !s.ok()) return s;
   Complete(loaded.scenario);
-  if (absl::Status s = Validate(loaded.scenario, loaded.where); !s.ok()) return s;
+  if (absl::Status s = CheckScenario(loaded.scenario, loaded.where); !s.ok()) return s;
   return loaded;
 }
 

@@ -22,6 +22,10 @@ struct LoadedScenario {
 // InvalidArgument naming file:line:column and the field.
 absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path);
 
+// The checks of the last step alone, for a scenario from elsewhere (a
+// resolved plan, a stored run's scenario.json); `where` names its source.
+absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where);
+
 absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
                                              const std::string& file_name);
 
