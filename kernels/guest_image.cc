@@ -110,7 +110,7 @@ absl::StatusOr<std::string> BuildGuestImage(const GuestImageSpec& spec,
         absl::StrCat("cannot create cache directory ", dir.string(), ": ", ec.message()));
   }
   fs::path tmp = image;
-  tmp += absl::StrCat(".tmp.", getpid());
+  tmp += absl::StrCat(".tmp.", getpid(), ".", gettid());  // concurrent runs of one campaign
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     CpioWriter w(out);

@@ -10,10 +10,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "controller/campaign/campaign.h"
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
 #include "controller/run/replay.h"
+#include "controller/store/store.h"
 #include "controller/scenario/scenario.h"
 
 namespace {
@@ -42,6 +45,18 @@ commands:
            the victim agent's footprint).
            Exit 0 pass, 1 fail (the kernel failed an oracle), 2 bad input,
            3 infrastructure error.
+  campaign FILE [--jobs N] [--store PATH] [--runs DIR] [--cache DIR] [--agent PATH]
+           every scenario x seed x kernel of a campaign file, N runs at once
+           (bounded by cores and memory), recorded in the store (default
+           runs/store.db; results in --runs, default runs/<campaign name>).
+           Started again after any stop (Ctrl-C, SIGKILL), the same file
+           resumes: runs in flight then run again, none is counted twice.
+           Exit 0 all pass, 1 some fail, 2 bad input, 3 ours.
+  campaign status [--store PATH]
+           every campaign in the store, with pass/fail per scenario and kernel.
+  failures [--store PATH]
+           failure signatures across every run: count, first and last seen,
+           kernels, example runs.
   analyze DIR
            judge a finished run again from its files alone.
   replay RUN [--times N] [--out DIR] [--cache DIR] [--agent PATH]
@@ -244,6 +259,94 @@ int ReplayCommand(const std::vector<std::string>& args) {
   return report->reproduced == static_cast<int>(report->replays.size()) ? kExitOk : kExitFail;
 }
 
+constexpr char kDefaultStore[] = "runs/store.db";
+
+int CampaignStatus(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!fs::exists(flags->Get("store"))) {
+    return Fail(kExitBadInput, "no store at " + flags->Get("store") + " (no campaign ran yet?)");
+  }
+  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
+  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  auto campaigns = (*store)->Campaigns();
+  if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
+  for (const auto& c : *campaigns) {
+    std::cout << "campaign " << c.id << " " << c.name << " (" << c.file << ", " << c.created_at
+              << "): " << c.done << "/" << c.total << " done, " << c.running << " running, "
+              << c.failed << " failed, " << c.errors << " errors\n";
+    auto runs = (*store)->Runs(c.id);
+    if (runs.ok()) std::cout << swapchaos::controller::Summary(*runs);
+  }
+  return kExitOk;
+}
+
+int CampaignCommand(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "status") {
+    return CampaignStatus(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  if (args.empty() || args[0].starts_with("--")) {
+    return Fail(kExitBadInput, "campaign needs a campaign file first (or: campaign status)");
+  }
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  auto flags = Flags::Parse(rest, {{"jobs", "1"},
+                                   {"store", kDefaultStore},
+                                   {"runs", ""},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto jobs = flags->GetUint("jobs");
+  if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  // Everything is checked before the store is touched.
+  auto plan = swapchaos::controller::LoadCampaign(args[0]);
+  if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
+  fs::create_directories(fs::path(flags->Get("store")).parent_path());
+  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
+  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags->Get("cache");
+  env.agent_path = flags->Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  swapchaos::controller::CampaignOptions options{
+      .jobs = static_cast<int>(*jobs),
+      .runs_dir = flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
+      .out = &std::cout,
+      .live = isatty(STDOUT_FILENO) != 0};
+  auto id = swapchaos::controller::RunCampaign(*plan, **store, options, env);
+  if (!id.ok()) {
+    return Fail(kExitInfra, std::string(id.status().message()));
+  }
+  auto runs = (*store)->Runs(*id);
+  if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
+  std::cout << swapchaos::controller::Summary(*runs);
+  bool any_error = false, any_fail = false;
+  for (const auto& r : *runs) {
+    any_error |= r.status == "error";
+    any_fail |= r.verdict == "fail";
+  }
+  return any_error ? kExitInfra : any_fail ? kExitFail : kExitOk;
+}
+
+int Failures(const std::vector<std::string>& args) {
+  auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!fs::exists(flags->Get("store"))) {
+    return Fail(kExitBadInput, "no store at " + flags->Get("store") + " (no campaign ran yet?)");
+  }
+  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
+  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  auto failures = (*store)->Failures();
+  if (!failures.ok()) return Fail(kExitInfra, std::string(failures.status().message()));
+  if (failures->empty()) std::cout << "no failing run in " << flags->Get("store") << "\n";
+  for (const auto& f : *failures) {
+    std::cout << f.count << " x \"" << f.signature << "\": first " << f.first_seen << ", last "
+              << f.last_seen << "; kernels " << absl::StrJoin(f.kernels, ", ") << "; e.g. "
+              << absl::StrJoin(f.example_dirs, " ") << "\n";
+  }
+  return kExitOk;
+}
+
 int Analyze(const std::vector<std::string>& args) {
   if (args.size() != 1) return Fail(kExitBadInput, "analyze needs one run directory");
   return Report(swapchaos::controller::AnalyzeRun(args[0]), args[0]);
@@ -291,5 +394,7 @@ int main(int argc, char** argv) {
   if (command == "run") return RunCommand(args);
   if (command == "analyze") return Analyze(args);
   if (command == "replay") return ReplayCommand(args);
+  if (command == "campaign") return CampaignCommand(args);
+  if (command == "failures") return Failures(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }

@@ -1,0 +1,52 @@
+#ifndef SWAPCHAOS_CONTROLLER_CAMPAIGN_CAMPAIGN_H_
+#define SWAPCHAOS_CONTROLLER_CAMPAIGN_CAMPAIGN_H_
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/run/run.h"
+#include "controller/store/store.h"
+
+namespace swapchaos::controller {
+
+// A campaign file, loaded and checked: every scenario loads, every kernel is
+// a readable bzImage, the seeds are not empty. Errors name the file, line
+// and field, and nothing is started or stored.
+struct CampaignPlan {
+  std::string name;
+  std::string file;    // absolute
+  std::string sha256;  // of the file: the same file resumes, a changed one starts anew
+  std::vector<Store::Planned> runs;
+  uint32_t max_memory_mib = 0;  // the largest victim, for sizing the pool
+};
+absl::StatusOr<CampaignPlan> LoadCampaign(const std::string& path);
+
+struct CampaignOptions {
+  int jobs = 1;            // asked for; bounded by the host's cores and memory
+  std::string runs_dir;    // each run in runs_dir/<run id>.<attempt>
+  std::ostream* out;       // progress and the summary
+  bool live = false;       // a terminal: one line redrawn, else a line per run
+};
+
+// Runs the campaign's pending runs on a pool of VM pairs, resuming the same
+// campaign (same file, same content) if a controller left it unfinished:
+// runs that were in flight start again in new directories, finished ones
+// stay. Returns the campaign's id once every run is done or Ctrl-C stopped
+// it (then the interrupted runs are pending again).
+absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
+                                    const CampaignOptions& options, const BootEnv& env);
+
+// How many runs at once this host takes: two vCPU threads per run under
+// TCG, and the VMs' memory.
+int MaxJobs(int asked, uint32_t victim_memory_mib);
+
+// Pass/fail/error counts per scenario and kernel, then the failure
+// signatures with their runs.
+std::string Summary(const std::vector<StoredRun>& runs);
+
+}  // namespace swapchaos::controller
+
+#endif  // SWAPCHAOS_CONTROLLER_CAMPAIGN_CAMPAIGN_H_

@@ -1,0 +1,91 @@
+// swapchaos campaign as a user runs it: killed with SIGKILL in the middle of
+// a run, started again, the campaign completes with every run counted once
+// and the killed run's half-written directory never taken for a result.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "controller/store/store.h"
+#include "gtest/gtest.h"
+#include "testing/cli.h"
+#include "testing/shell.h"
+
+namespace swapchaos::controller {
+namespace {
+namespace fs = std::filesystem;
+
+TEST(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
+  std::string dir = test::UniqueTempDir();
+  std::string file = dir + "/c.yaml";
+  std::ofstream(file) << "name: resume\nscenarios: [" << SWAPCHAOS_QUICK
+                      << "]\nseeds: {list: [1, 2]}\n";
+  std::string store = dir + "/store.db", runs = dir + "/runs";
+  std::vector<std::string> args = {"campaign", file, "--store", store, "--runs", runs};
+  auto before = test::NetNamespaces();
+
+  auto p = test::StartCli(args, dir + "/first.log");
+  ASSERT_TRUE(p);
+  // Killed once the first run's VMs are up.
+  bool running = false;
+  for (int i = 0; i < 1200 && !running; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    running = test::ReadFile(runs + "/1.1.log").find("swap on") != std::string::npos;
+  }
+  ASSERT_TRUE(running) << test::ReadFile(dir + "/first.log");
+  p->Signal(SIGKILL);
+  ASSERT_TRUE(p->WaitFor(std::chrono::seconds(10)));
+  bool clean = false;
+  for (int i = 0; i < 100 && !clean; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    clean = test::ProcessesMentioning(runs).empty() && test::NetNamespaces() == before;
+  }
+  EXPECT_TRUE(clean);
+
+  int rc = test::RunCli(args, dir + "/second.log", std::chrono::seconds(900));
+  std::string log = test::ReadFile(dir + "/second.log");
+  EXPECT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("resuming campaign 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("1 runs in flight when it stopped run again"), std::string::npos) << log;
+
+  auto s = Store::Open(store);
+  ASSERT_TRUE(s.ok());
+  auto campaigns = (*s)->Campaigns();
+  ASSERT_TRUE(campaigns.ok());
+  ASSERT_EQ(campaigns->size(), 1u);  // resumed, not a second campaign
+  auto all = (*s)->Runs(1);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  for (const StoredRun& r : *all) {
+    EXPECT_EQ(r.status, "done") << r.dir;
+    EXPECT_EQ(r.verdict, "pass") << r.dir;
+    EXPECT_TRUE(fs::exists(r.dir + "/meta.json")) << r.dir;
+  }
+  EXPECT_EQ((*all)[0].attempts, 2);  // killed once, run again
+  EXPECT_EQ((*all)[0].dir, runs + "/1.2");
+  EXPECT_FALSE(fs::exists(runs + "/1.1/meta.json"));  // the killed attempt: never a result
+  EXPECT_EQ((*all)[1].attempts, 1);
+  EXPECT_EQ(test::NetNamespaces(), before);
+
+  // The summary and the failures view agree.
+  EXPECT_EQ(test::RunCli({"campaign", "status", "--store", store}, dir + "/status.log"), 0);
+  EXPECT_NE(test::ReadFile(dir + "/status.log").find("2/2 done"), std::string::npos)
+      << test::ReadFile(dir + "/status.log");
+  EXPECT_EQ(test::RunCli({"failures", "--store", store}, dir + "/failures.log"), 0);
+  EXPECT_NE(test::ReadFile(dir + "/failures.log").find("no failing run"), std::string::npos);
+}
+
+TEST(CampaignE2ETest, BadCampaignLeavesTheStoreAlone) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/c.yaml") << "scenarios: [nosuch.yaml]\nseeds: {count: 3}\n";
+  EXPECT_EQ(test::RunCli({"campaign", dir + "/c.yaml", "--store", dir + "/store.db"},
+                         dir + "/log"),
+            2);
+  EXPECT_NE(test::ReadFile(dir + "/log").find("c.yaml:1:"), std::string::npos)
+      << test::ReadFile(dir + "/log");
+  EXPECT_FALSE(fs::exists(dir + "/store.db"));
+}
+
+}  // namespace
+}  // namespace swapchaos::controller
