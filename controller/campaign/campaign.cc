@@ -216,6 +216,7 @@ absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
       std::ofstream log;
       fs::create_directories(options.runs_dir);
       log.open(r.dir + ".log");
+      log << std::unitbuf;  // readable while the run goes on
       BootEnv run_env = env;
       run_env.progress = &log;
       auto t0 = Clock::now();
