@@ -10,8 +10,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -163,11 +161,9 @@ agent::SpikeState AgentService::SpikeStatus(int32_t pid) {
       return state;
     }
   }
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  state.set_running(static_cast<bool>(in));
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::map<std::string, uint64_t> status = telemetry::ParseKeyNumbers(text.str());
+  std::string text = telemetry::ReadProcFile(absl::StrCat("/proc/", pid, "/status"));
+  state.set_running(!text.empty());
+  std::map<std::string, uint64_t> status = telemetry::ParseKeyNumbers(text);
   state.set_rss_kib(status["VmRSS"]);
   state.set_locked_kib(status["VmLck"]);
   return state;
@@ -390,14 +386,11 @@ void AgentService::AddTasks(agent::Sample* sample) {
     out->set_detail(t.detail);
     if (t.state != workload::TaskProgress::State::kRunning) continue;
     std::string dir = absl::StrCat("/proc/", t.pid, "/");
-    std::ifstream stat(dir + "stat"), wchan(dir + "wchan");
-    std::string line;
-    if (std::getline(stat, line)) {
-      if (auto state = telemetry::ParseStatState(line); state.ok()) out->set_proc_state(*state);
+    if (auto state = telemetry::ParseStatState(telemetry::ReadProcFile(dir + "stat")); state.ok()) {
+      out->set_proc_state(*state);
     }
-    line.clear();
-    std::getline(wchan, line);
-    out->set_wchan(line);
+    std::string wchan = telemetry::ReadProcFile(dir + "wchan");
+    out->set_wchan(wchan.substr(0, wchan.find('\n')));
   }
 }
 

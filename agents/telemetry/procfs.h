@@ -16,6 +16,9 @@
 // absl::string_view, not std::: Debian builds abseil without the std alias.
 namespace swapchaos::agents::telemetry {
 
+// A /proc or /sys file whole, by read(2) (iostreams cost more than the
+// kernel does here); empty if it cannot be read.
+std::string ReadProcFile(const std::string& path);
 // /proc/vmstat: the counters the oracles read (see kVmstatKeys in the .cc).
 void ParseVmstat(absl::string_view text, agent::Sample* out);
 // Every "Key: <number> [kB]" line of /proc/meminfo or /proc/PID/status.

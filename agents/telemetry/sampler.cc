@@ -5,20 +5,11 @@
 
 #include <cerrno>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 
 #include "agents/telemetry/procfs.h"
 
 namespace swapchaos::agents::telemetry {
 namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 uint64_t UptimeMs() {
   timespec ts;
@@ -45,17 +36,17 @@ agent::Sample Sampler::Next() {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count());
   s.set_uptime_ms(UptimeMs());
-  ParseVmstat(Slurp(root_ + "/proc/vmstat"), &s);
-  ParseMeminfo(Slurp(root_ + "/proc/meminfo"), &s);
+  ParseVmstat(ReadProcFile(root_ + "/proc/vmstat"), &s);
+  ParseMeminfo(ReadProcFile(root_ + "/proc/meminfo"), &s);
   // Absent without CONFIG_PSI; the sample then has no PSI fields.
-  ParsePsi(Slurp(root_ + "/proc/pressure/memory"), &s).IgnoreError();
-  ParseSwaps(Slurp(root_ + "/proc/swaps"), &s);
-  ParseNetDev(Slurp(root_ + "/proc/net/dev"), &s);
+  ParsePsi(ReadProcFile(root_ + "/proc/pressure/memory"), &s).IgnoreError();
+  ParseSwaps(ReadProcFile(root_ + "/proc/swaps"), &s);
+  ParseNetDev(ReadProcFile(root_ + "/proc/net/dev"), &s);
   // Absent until the NBD device exists.
-  ParseInflight(Slurp(root_ + "/sys/block/" + nbd_device_ + "/inflight"), &s).IgnoreError();
-  ParseBlockStat(Slurp(root_ + "/sys/block/" + nbd_device_ + "/stat"), &s).IgnoreError();
-  s.set_agent_locked_kib(ParseKeyNumbers(Slurp(root_ + "/proc/self/status"))["VmLck"]);
-  if (auto ticks = ParseStatCpuTicks(Slurp(root_ + "/proc/self/stat")); ticks.ok()) {
+  ParseInflight(ReadProcFile(root_ + "/sys/block/" + nbd_device_ + "/inflight"), &s).IgnoreError();
+  ParseBlockStat(ReadProcFile(root_ + "/sys/block/" + nbd_device_ + "/stat"), &s).IgnoreError();
+  s.set_agent_locked_kib(ParseKeyNumbers(ReadProcFile(root_ + "/proc/self/status"))["VmLck"]);
+  if (auto ticks = ParseStatCpuTicks(ReadProcFile(root_ + "/proc/self/stat")); ticks.ok()) {
     s.set_agent_cpu_ms(*ticks * 1000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK)));
   }
   ReadKmsg(&s);
