@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controller/report/report.h"
 #include "controller/run/chaos.h"
 #include "controller/scenario/scenario.h"
 #include "controller/scenario/yaml_proto.h"
@@ -149,6 +150,22 @@ std::string Summary(const std::vector<StoredRun>& runs) {
     if (r.status == "error") absl::StrAppend(&out, "error in ", r.dir, ": ", r.error, "\n");
   }
   return out;
+}
+
+absl::Status WriteCampaignReports(Store& store, int64_t id, const std::string& runs_dir,
+                                  std::ostream& out) {
+  auto campaigns = store.Campaigns();
+  if (!campaigns.ok()) return campaigns.status();
+  auto runs = store.Runs(id);
+  if (!runs.ok()) return runs.status();
+  for (const StoredCampaign& c : *campaigns) {
+    if (c.id != id) continue;
+    std::string base = absl::StrCat(runs_dir, "/campaign-", id);
+    WriteFileAtomically(base + ".html", CampaignReportHtml(c, *runs, runs_dir));
+    WriteFileAtomically(base + "-junit.xml", JUnitXml(c, *runs));
+    out << "report: " << base << ".html, JUnit: " << base << "-junit.xml\n";
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
@@ -287,6 +304,7 @@ absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
         absl::StrCat("interrupted; run the same command again to resume campaign ", id));
   }
   if (absl::Status s = store.CloseCampaign(id); !s.ok()) return s;
+  if (absl::Status s = WriteCampaignReports(store, id, options.runs_dir, out); !s.ok()) return s;
   out << "campaign " << id << " finished in "
       << static_cast<int>(std::chrono::duration<double>(Clock::now() - started).count())
       << " s\n";

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "controller/oracles/oracles.h"
 #include "controller/plan/plan.h"
+#include "controller/report/report.h"
 #include "controller/run/telemetry_recorder.h"
 #include "controller/run/plant.h"
 #include "faults/kinds/kind.h"
@@ -110,6 +111,7 @@ bool WorkloadEnded(const std::optional<agent::Sample>& s) {
 Verdict JudgeAndWrite(const History& h, const std::string& dir) {
   Verdict v = Judge(h);
   WriteJsonAtomically(dir + "/verdict.json", v);
+  WriteFileAtomically(dir + "/report.html", RunReportHtml(h, v));
   return v;
 }
 

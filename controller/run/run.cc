@@ -140,12 +140,16 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m) {
+void WriteFileAtomically(const std::string& path, const std::string& text) {
   fs::path target(path);
   fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  std::ofstream(tmp) << ToJson(m) << "\n";
+  std::ofstream(tmp) << text;
   std::error_code ec;
   fs::rename(tmp, target, ec);
+}
+
+void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m) {
+  WriteFileAtomically(path, ToJson(m) + "\n");
 }
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }

@@ -84,6 +84,7 @@ std::string ToJson(const google::protobuf::Message& m);
 // Writes `m` as JSON to `path` whole or not at all (a hidden temporary file
 // beside it, then rename), so a reader never mistakes half a file for a result.
 void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m);
+void WriteFileAtomically(const std::string& path, const std::string& text);
 
 double Seconds(std::chrono::steady_clock::duration d);
 

@@ -1,0 +1,250 @@
+#include "controller/report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+
+namespace swapchaos::controller {
+namespace {
+
+std::string Esc(const std::string& s) {
+  return absl::StrReplaceAll(
+      s, {{"&", "&amp;"}, {"<", "&lt;"}, {">", "&gt;"}, {"\"", "&quot;"}, {"'", "&#39;"}});
+}
+
+struct Series {
+  std::string name;
+  std::string color;
+  std::vector<std::pair<double, double>> points;  // (s from the workload's start, value)
+};
+
+struct Window {
+  double from, to;
+  std::string label;
+};
+
+// An axis label that fits the margin: 13620 -> "13.6k".
+std::string Short(double v) {
+  return v >= 10000 ? absl::StrFormat("%.1fk", v / 1000) : absl::StrFormat("%.4g", v);
+}
+
+constexpr double kW = 900, kH = 150, kLeft = 60, kRight = 10, kTop = 22, kBottom = 22;
+
+std::string Chart(const std::string& title, const std::vector<Series>& series,
+                  const std::vector<Window>& windows, double t_end) {
+  double y_max = 1;
+  for (const Series& s : series) {
+    for (const auto& [t, y] : s.points) y_max = std::max(y_max, y);
+  }
+  y_max *= 1.05;
+  t_end = std::max(t_end, 1.0);
+  auto x = [&](double t) { return kLeft + (kW - kLeft - kRight) * t / t_end; };
+  auto y = [&](double v) { return kH - kBottom - (kH - kTop - kBottom) * v / y_max; };
+  std::string svg = absl::StrFormat(
+      "<svg viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\">"
+      "<text x=\"%.0f\" y=\"14\" class=\"t\">%s</text>",
+      kW, kH, kW, kH, kLeft, Esc(title));
+  for (const Window& w : windows) {
+    absl::StrAppendFormat(&svg,
+                          "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\" "
+                          "class=\"fault\"><title>%s</title></rect>",
+                          x(w.from), kTop, std::max(1.0, x(w.to) - x(w.from)), kH - kTop - kBottom,
+                          Esc(w.label));
+  }
+  // Axes, with the top value and a tick every tenth of the time span.
+  absl::StrAppendFormat(&svg,
+                        "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>"
+                        "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"ax\"/>"
+                        "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">%s</text>"
+                        "<text x=\"%.0f\" y=\"%.0f\" class=\"l\" text-anchor=\"end\">0</text>",
+                        kLeft, kTop, kLeft, kH - kBottom, kLeft, kH - kBottom, kW - kRight,
+                        kH - kBottom, kLeft - 4, kTop + 8, Short(y_max / 1.05), kLeft - 4, kH - kBottom);
+  for (int i = 0; i <= 10; ++i) {
+    double t = t_end * i / 10;
+    absl::StrAppendFormat(&svg, "<text x=\"%.1f\" y=\"%.0f\" class=\"l\" text-anchor=\"middle\">%.0f s</text>",
+                          x(t), kH - 6, t);
+  }
+  double legend_x = kLeft + 200;
+  for (const Series& s : series) {
+    std::string d;
+    for (const auto& [t, v] : s.points) {
+      absl::StrAppendFormat(&d, "%s%.1f,%.1f", d.empty() ? "M" : " L", x(t), y(v));
+    }
+    absl::StrAppendFormat(&svg,
+                          "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>"
+                          "<text x=\"%.0f\" y=\"14\" class=\"l\" fill=\"%s\">%s</text>",
+                          d, s.color, legend_x, s.color, Esc(s.name));
+    legend_x += 150;
+  }
+  return svg + "</svg>";
+}
+
+uint64_t Get(const google::protobuf::Map<std::string, uint64_t>& m, const char* k) {
+  auto it = m.find(k);
+  return it == m.end() ? 0 : it->second;
+}
+
+std::string FaultKindName(const scenario::Fault& f) {
+  const auto* oneof = scenario::Fault::descriptor()->FindOneofByName("kind");
+  const auto* field = f.GetReflection()->GetOneofFieldDescriptor(f, oneof);
+  return field ? field->name() : "?";
+}
+
+constexpr char kStyle[] = R"css(
+body{font:14px system-ui,sans-serif;margin:24px;color:#222}
+h1{font-size:20px} h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+.pass{color:#17702a;font-weight:600} .fail{color:#b00020;font-weight:600} .skip,.error{color:#8a6d00;font-weight:600}
+.fault{fill:#f3b5b5;fill-opacity:.45} .ax{stroke:#888} .t{font-weight:600;font-size:13px} .l{font-size:11px;fill:#555}
+svg{display:block;margin:6px 0}
+)css";
+
+std::string Page(const std::string& title, const std::string& body) {
+  return absl::StrCat("<!doctype html><html><head><meta charset=\"utf-8\"><title>", Esc(title),
+                      "</title><style>", kStyle, "</style></head><body>", body, "</body></html>\n");
+}
+
+}  // namespace
+
+std::string RunReportHtml(const History& h, const Verdict& v) {
+  const int64_t t0 = h.meta.workload_start_unix_ms();
+  auto secs = [&](int64_t ms) { return static_cast<double>(ms - t0) / 1000.0; };
+  double t_end = secs(h.meta.observed_until_unix_ms());
+
+  std::map<uint32_t, Window> by_fault;
+  for (const FaultEvent& e : h.faults) {
+    auto [it, fresh] = by_fault.try_emplace(e.fault(), Window{e.done_s(), t_end, ""});
+    if (e.action() == "apply") it->second.from = std::min(it->second.from, e.done_s());
+    if (e.action() == "revert") it->second.to = e.done_s();
+    if (fresh && static_cast<int>(e.fault()) < h.scenario.faults_size()) {
+      it->second.label =
+          absl::StrCat("faults[", e.fault(), "] ", FaultKindName(h.scenario.faults(e.fault())));
+    }
+  }
+  std::vector<Window> windows;
+  for (auto& [i, w] : by_fault) windows.push_back(w);
+
+  Series in{"swap-in pages/s", "#1f77b4", {}}, out{"swap-out pages/s", "#d62728", {}};
+  Series free_mib{"MemFree MiB", "#2ca02c", {}}, avail{"MemAvailable MiB", "#9467bd", {}};
+  Series some{"PSI some avg10 %", "#ff7f0e", {}}, full{"PSI full avg10 %", "#8c564b", {}};
+  Series throttled{"tasks in throttle_direct_reclaim", "#e377c2", {}};
+  const agent::Sample* prev = nullptr;
+  for (const agent::Sample& s : h.victim) {
+    double t = secs(s.host_unix_ms());
+    if (t < 0) continue;
+    if (prev != nullptr && s.uptime_ms() > prev->uptime_ms()) {
+      double dt = static_cast<double>(s.uptime_ms() - prev->uptime_ms()) / 1000.0;
+      in.points.push_back({t, (Get(s.vmstat(), "pswpin") - Get(prev->vmstat(), "pswpin")) / dt});
+      out.points.push_back(
+          {t, (Get(s.vmstat(), "pswpout") - Get(prev->vmstat(), "pswpout")) / dt});
+    }
+    free_mib.points.push_back({t, Get(s.meminfo_kib(), "MemFree") / 1024.0});
+    avail.points.push_back({t, Get(s.meminfo_kib(), "MemAvailable") / 1024.0});
+    some.points.push_back({t, s.memory_some().avg10()});
+    full.points.push_back({t, s.memory_full().avg10()});
+    throttled.points.push_back({t, static_cast<double>(s.throttled_now_size())});
+    prev = &s;
+  }
+
+  std::string body = absl::StrCat(
+      "<h1>", Esc(v.scenario()), ": <span class=\"", Esc(v.verdict()), "\">", Esc(v.verdict()),
+      "</span>", v.signature().empty() ? "" : " (" + Esc(v.signature()) + ")", "</h1>");
+  absl::StrAppend(&body, "<p>seed ", v.seed(), ", kernel ", Esc(v.kernel().release()), " (sha256 ",
+                  Esc(v.kernel().sha256().substr(0, 16)), "&hellip;), observed ",
+                  absl::StrFormat("%.0f", v.observed_s()), " s",
+                  v.recovered_after_s() >= 0
+                      ? absl::StrFormat(", recovered %.1f s after the last heal",
+                                        v.recovered_after_s())
+                      : "",
+                  "</p>");
+  absl::StrAppend(&body, "<h2>Oracles</h2><table><tr><th>oracle</th><th>outcome</th><th>evidence</th></tr>");
+  for (const OracleResult& o : v.oracles()) {
+    absl::StrAppend(&body, "<tr><td>", Esc(o.name()), "</td><td class=\"", Esc(o.outcome()), "\">",
+                    Esc(o.outcome()), "</td><td>", Esc(o.evidence()), "</td></tr>");
+  }
+  absl::StrAppend(&body, "</table><h2>Timeline (faults shaded; seconds from the workload's start)</h2>");
+  absl::StrAppend(&body, Chart("Swap traffic", {in, out}, windows, t_end));
+  absl::StrAppend(&body, Chart("Free memory", {free_mib, avail}, windows, t_end));
+  absl::StrAppend(&body, Chart("Memory pressure (PSI)", {some, full}, windows, t_end));
+  absl::StrAppend(&body, Chart("Throttled direct reclaimers", {throttled}, windows, t_end));
+  absl::StrAppend(&body,
+                  "<h2>Faults</h2><table><tr><th>fault</th><th>action</th><th>planned s</th>"
+                  "<th>done s</th><th>target</th><th>read back</th><th>as intended</th></tr>");
+  for (const FaultEvent& e : h.faults) {
+    absl::StrAppend(
+        &body, "<tr><td>", e.fault(), "</td><td>", Esc(e.action()), "</td><td>",
+        absl::StrFormat("%.1f", e.planned_s()), "</td><td>", absl::StrFormat("%.1f", e.done_s()),
+        "</td><td>", e.targets_size() ? Esc(e.targets(0)) : "", "</td><td>",
+        Esc(e.ok() ? e.readback() : e.error()), "</td><td class=\"",
+        e.matches() ? "pass\">yes" : "fail\">no", "</td></tr>");
+  }
+  absl::StrAppend(&body, "</table>");
+  return Page(absl::StrCat("swapchaos: ", v.scenario(), " ", v.verdict()), body);
+}
+
+std::string CampaignReportHtml(const StoredCampaign& c, const std::vector<StoredRun>& runs,
+                               const std::string& relative_to) {
+  int pass = 0, fail = 0, error = 0;
+  for (const StoredRun& r : runs) {
+    pass += r.status == "done" && r.verdict == "pass";
+    fail += r.status == "done" && r.verdict == "fail";
+    error += r.status == "error";
+  }
+  std::string body = absl::StrCat("<h1>Campaign ", c.id, ": ", Esc(c.name), "</h1><p>",
+                                  Esc(c.file), ", started ", Esc(c.created_at), ". ", runs.size(),
+                                  " runs: <span class=\"pass\">", pass,
+                                  " pass</span>, <span class=\"fail\">", fail,
+                                  " fail</span>, <span class=\"error\">", error,
+                                  " error</span>.</p><table><tr><th>run</th><th>scenario</th>"
+                                  "<th>seed</th><th>kernel</th><th>verdict</th><th>signature or "
+                                  "error</th><th>wall s</th></tr>");
+  for (const StoredRun& r : runs) {
+    std::string outcome = r.status == "done" ? r.verdict : r.status;
+    std::string link =
+        std::filesystem::path(r.dir).lexically_relative(relative_to).string() + "/report.html";
+    absl::StrAppend(&body, "<tr><td><a href=\"", Esc(link), "\">", r.id, "</a></td><td>",
+                    Esc(std::filesystem::path(r.scenario).filename().string()), "</td><td>",
+                    r.seed, "</td><td>", Esc(r.kernel_release.empty() ? (r.kernel.empty() ? "default" : r.kernel) : r.kernel_release),
+                    "</td><td class=\"", Esc(outcome), "\">", Esc(outcome), "</td><td>",
+                    Esc(r.status == "error" ? r.error : r.signature), "</td><td>",
+                    absl::StrFormat("%.0f", r.wall_s), "</td></tr>");
+  }
+  absl::StrAppend(&body, "</table>");
+  return Page(absl::StrCat("swapchaos campaign ", c.name), body);
+}
+
+std::string JUnitXml(const StoredCampaign& c, const std::vector<StoredRun>& runs) {
+  int failures = 0, errors = 0, skipped = 0;
+  double time = 0;
+  std::string cases;
+  for (const StoredRun& r : runs) {
+    std::string scenario = std::filesystem::path(r.scenario).stem().string();
+    absl::StrAppendFormat(&cases, "  <testcase classname=\"%s\" name=\"seed %d kernel %s\" time=\"%.1f\">",
+                          Esc(scenario), r.seed, Esc(r.kernel.empty() ? "default" : r.kernel),
+                          r.wall_s);
+    time += r.wall_s;
+    if (r.status == "done" && r.verdict == "fail") {
+      ++failures;
+      absl::StrAppend(&cases, "<failure message=\"", Esc(r.signature), "\">", Esc(r.dir),
+                      "</failure>");
+    } else if (r.status == "error") {
+      ++errors;
+      absl::StrAppend(&cases, "<error message=\"", Esc(r.error), "\"/>");
+    } else if (r.status != "done") {
+      ++skipped;
+      absl::StrAppend(&cases, "<skipped message=\"not run yet\"/>");
+    }
+    absl::StrAppend(&cases, "</testcase>\n");
+  }
+  return absl::StrFormat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"%s\" tests=\"%d\" "
+      "failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.1f\">\n%s</testsuite>\n",
+      Esc(c.name), runs.size(), failures, errors, skipped, time, cases);
+}
+
+}  // namespace swapchaos::controller

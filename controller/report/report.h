@@ -1,0 +1,31 @@
+#ifndef SWAPCHAOS_CONTROLLER_REPORT_REPORT_H_
+#define SWAPCHAOS_CONTROLLER_REPORT_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "controller/oracles/oracles.h"
+#include "controller/store/store.h"
+#include "swapchaos/controller.pb.h"
+
+// Reports: self-contained HTML (inline SVG, no scripts, nothing fetched) and
+// JUnit XML for CI systems.
+namespace swapchaos::controller {
+
+// One run: verdict and oracles, then timelines of swap traffic, free
+// memory, memory PSI and throttled tasks with every fault's window shaded,
+// then the fault trace.
+std::string RunReportHtml(const History& h, const Verdict& v);
+
+// A campaign: a row per run (scenario, seed, kernel, verdict, signature,
+// time), linking each run's report.html.
+std::string CampaignReportHtml(const StoredCampaign& c, const std::vector<StoredRun>& runs,
+                               const std::string& runs_relative_to);
+
+// One testsuite, a testcase per run: a failure carries the signature, an
+// error the harness's message, a run not done yet is skipped.
+std::string JUnitXml(const StoredCampaign& c, const std::vector<StoredRun>& runs);
+
+}  // namespace swapchaos::controller
+
+#endif  // SWAPCHAOS_CONTROLLER_REPORT_REPORT_H_

@@ -1,0 +1,72 @@
+#include "controller/report/report.h"
+
+#include "gtest/gtest.h"
+
+namespace swapchaos::controller {
+namespace {
+
+size_t Count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A real recorded run (the smoke scenario on the default kernel).
+TEST(ReportTest, RunPageHasVerdictTimelinesAndShadedFaults) {
+  auto h = LoadHistory(std::string(SWAPCHAOS_ORACLE_TESTDATA) + "/smoke-pass");
+  ASSERT_TRUE(h.ok()) << h.status();
+  Verdict v = Judge(*h);
+  v.mutable_oracles(0)->set_evidence("a <b> & \"c\"");
+  std::string html = RunReportHtml(*h, v);
+  EXPECT_NE(html.find("<span class=\"pass\">pass</span>"), std::string::npos);
+  EXPECT_EQ(Count(html, "<svg"), 4u);
+  // Each of the scenario's faults shaded on each of the four charts.
+  EXPECT_EQ(Count(html, "class=\"fault\""), 4u * h->scenario.faults_size());
+  EXPECT_NE(html.find("faults[1] netem"), std::string::npos);
+  EXPECT_NE(html.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
+  EXPECT_EQ(html.find("<b>"), std::string::npos);
+  EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, nothing runs
+}
+
+std::vector<StoredRun> SomeRuns() {
+  std::vector<StoredRun> runs(4);
+  for (int i = 0; i < 4; ++i) {
+    runs[i].id = i + 1;
+    runs[i].scenario = "/s/smoke.yaml";
+    runs[i].seed = static_cast<uint64_t>(i + 1);
+    runs[i].dir = "/r/c/" + std::to_string(i + 1) + ".1";
+    runs[i].status = "done";
+    runs[i].verdict = "pass";
+    runs[i].wall_s = 90;
+  }
+  runs[1].verdict = "fail";
+  runs[1].signature = "workload task killed: Bus error";
+  runs[2].status = "error";
+  runs[2].error = "QEMU <exited>";
+  runs[3].status = "pending";
+  return runs;
+}
+
+TEST(ReportTest, JUnitCountsEveryOutcome) {
+  StoredCampaign c;
+  c.name = "nightly";
+  std::string xml = JUnitXml(c, SomeRuns());
+  EXPECT_NE(xml.find("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""), std::string::npos)
+      << xml;
+  EXPECT_EQ(Count(xml, "<testcase "), 4u);
+  EXPECT_NE(xml.find("<failure message=\"workload task killed: Bus error\">"), std::string::npos);
+  EXPECT_NE(xml.find("QEMU &lt;exited&gt;"), std::string::npos);
+}
+
+TEST(ReportTest, CampaignPageLinksEachRunsReport) {
+  StoredCampaign c;
+  c.id = 3;
+  c.name = "nightly";
+  std::string html = CampaignReportHtml(c, SomeRuns(), "/r/c");
+  EXPECT_NE(html.find("href=\"1.1/report.html\""), std::string::npos) << html;
+  EXPECT_NE(html.find("1 pass"), std::string::npos);
+  EXPECT_NE(html.find("1 fail"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace swapchaos::controller
