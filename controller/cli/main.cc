@@ -15,6 +15,7 @@
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
+#include "controller/run/minimize.h"
 #include "controller/run/replay.h"
 #include "controller/store/store.h"
 #include "controller/scenario/scenario.h"
@@ -45,6 +46,12 @@ commands:
            the victim agent's footprint).
            Exit 0 pass, 1 fail (the kernel failed an oracle), 2 bad input,
            3 infrastructure error.
+  minimize RUN [--max-runs N] [--confirm N] [--out DIR] [--cache DIR] [--agent PATH]
+           (--out defaults to RUN/minimize-<UTC time>)
+           shrink a failing run's schedule while the same signature comes back
+           (drop faults, then shorten them and halve their parameters; at most
+           --max-runs trial runs, default 20), write it as OUT/minimal.yaml and
+           run that --confirm times (default 3) to say how reliably it fails.
   campaign FILE [--jobs N] [--store PATH] [--runs DIR] [--cache DIR] [--agent PATH]
            every scenario x seed x kernel of a campaign file, N runs at once
            (bounded by cores and memory), recorded in the store (default
@@ -259,6 +266,46 @@ int ReplayCommand(const std::vector<std::string>& args) {
   return report->reproduced == static_cast<int>(report->replays.size()) ? kExitOk : kExitFail;
 }
 
+int MinimizeCommand(const std::vector<std::string>& args) {
+  if (args.empty() || args[0].starts_with("--")) {
+    return Fail(kExitBadInput, "minimize needs a run directory first");
+  }
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  std::string run = fs::path(args[0]).lexically_normal().string();
+  if (run.ends_with("/")) run.pop_back();
+  auto flags = Flags::Parse(rest, {{"max-runs", "20"},
+                                   {"confirm", "3"},
+                                   {"out", ""},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto max_runs = flags->GetUint("max-runs");
+  auto confirm = flags->GetUint("confirm");
+  if (!max_runs.ok() || !confirm.ok()) return Fail(kExitBadInput, "--max-runs and --confirm take numbers");
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags->Get("cache");
+  env.agent_path = flags->Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  env.progress = &std::cout;
+  std::string out = flags->Get("out").empty()
+                        ? swapchaos::controller::StampedDir(run + "/minimize")
+                        : flags->Get("out");
+  auto report = swapchaos::controller::Minimize(
+      run, {.max_runs = static_cast<int>(*max_runs), .confirm = static_cast<int>(*confirm)}, out,
+      env);
+  if (!report.ok()) {
+    return Fail(swapchaos::controller::IsBadInput(report.status()) ? kExitBadInput : kExitInfra,
+                std::string(report.status().message()));
+  }
+  std::cout << "minimized \"" << report->signature << "\": " << report->faults_before
+            << " faults -> " << report->minimal.faults_size() << " in " << report->trial_runs
+            << " trial runs; the minimal schedule failed the same way in " << report->confirmed
+            << " of " << report->confirm_runs << " runs; scenario: " << report->scenario_file
+            << "\n";
+  return kExitOk;
+}
+
 constexpr char kDefaultStore[] = "runs/store.db";
 
 int CampaignStatus(const std::vector<std::string>& args) {
@@ -394,6 +441,7 @@ int main(int argc, char** argv) {
   if (command == "run") return RunCommand(args);
   if (command == "analyze") return Analyze(args);
   if (command == "replay") return ReplayCommand(args);
+  if (command == "minimize") return MinimizeCommand(args);
   if (command == "campaign") return CampaignCommand(args);
   if (command == "failures") return Failures(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));

@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "gtest/gtest.h"
 #include "swapchaos/controller.pb.h"
@@ -83,6 +84,36 @@ TEST(ChaosE2ETest, KilledNbdServerFailsWithItsSignature) {
   EXPECT_EQ(again.signature(), v.signature());
   EXPECT_EQ(again.seed(), v.seed());
   EXPECT_EQ(test::NetNamespaces(), before);
+}
+
+// minimize drops the faults the failure does not need: the negative
+// control with two harmless faults added comes back with the kill alone.
+TEST(ChaosE2ETest, MinimizeDropsHarmlessFaults) {
+  std::string dir = test::UniqueTempDir();
+  std::string scenario = test::ReadFile(std::string(SWAPCHAOS_SCENARIOS) + "/nbd-server-killed.yaml");
+  size_t faults = scenario.find("faults:\n");
+  ASSERT_NE(faults, std::string::npos);
+  scenario.insert(faults + 8,
+                  "  - {at_s: 3, for_s: 5, vm_sysctl: {name: vm.swappiness, value: \"60\"}}\n"
+                  "  - {at_s: 10, for_s: 5, netem: {direction: to_victim, params: {delay_us: 500}}}\n");
+  std::ofstream(dir + "/padded.yaml") << scenario;
+  std::string out = dir + "/run";
+  int rc = test::RunCli({"run", dir + "/padded.yaml", "--out", out}, dir + "/log",
+                        std::chrono::seconds(600));
+  ASSERT_EQ(rc, 1) << test::ReadFile(dir + "/log");
+  rc = test::RunCli({"minimize", out, "--max-runs", "2", "--confirm", "1", "--out", dir + "/min"},
+                    dir + "/min.log", std::chrono::seconds(1200));
+  std::string log = test::ReadFile(dir + "/min.log");
+  ASSERT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("3 faults -> 1"), std::string::npos) << log;
+  EXPECT_NE(log.find("in 1 of 1 runs"), std::string::npos) << log;
+  // The result is a scenario file like any other, with the kill alone.
+  EXPECT_EQ(test::RunCli({"check", dir + "/min/minimal.yaml"}, dir + "/check.log"), 0)
+      << test::ReadFile(dir + "/check.log");
+  std::string minimal = test::ReadFile(dir + "/min/minimal.yaml");
+  EXPECT_NE(minimal.find("\"action\":\"kill\""), std::string::npos) << minimal;
+  EXPECT_EQ(minimal.find("swappiness"), std::string::npos) << minimal;
+  EXPECT_EQ(minimal.find("delay_us"), std::string::npos) << minimal;
 }
 
 TEST(ChaosE2ETest, BadScenarioStartsNothing) {

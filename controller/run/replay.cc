@@ -13,20 +13,18 @@
 
 namespace swapchaos::controller {
 
-absl::StatusOr<ReplayReport> Replay(const std::string& run_dir, int times,
-                                    const std::string& out_dir, const BootEnv& env) {
-  if (times < 1) return absl::InvalidArgumentError("--times must be >= 1");
+absl::StatusOr<RecordedRun> LoadRecordedRun(const std::string& run_dir) {
   auto history = LoadHistory(run_dir);
   if (!history.ok()) return history.status();
-  ReplayReport report;
+  Verdict original;
   {
     std::ifstream in(run_dir + "/verdict.json");
     std::ostringstream text;
     text << in.rdbuf();
-    if (!in || !google::protobuf::util::JsonStringToMessage(text.str(), &report.original).ok()) {
+    if (!in || !google::protobuf::util::JsonStringToMessage(text.str(), &original).ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat(run_dir, " has no verdict.json: run `swapchaos analyze ", run_dir,
-                       "` first, or replay a complete run"));
+                       "` first, or use a complete run"));
     }
   }
   // The same kernel image, not merely the same path.
@@ -40,14 +38,26 @@ absl::StatusOr<ReplayReport> Replay(const std::string& run_dir, int times,
   if (kernel->sha256 != was.sha256()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the kernel ", run_dir, " ran, ", was.path(), ", has changed (sha256 ", was.sha256(),
-        " then, ", kernel->sha256, " now): a replay needs the same image"));
+        " then, ", kernel->sha256, " now): running it again needs the same image"));
   }
-  LoadedScenario loaded{history->scenario, SourceMap(run_dir + "/scenario.json")};
-  loaded.scenario.mutable_vm()->set_kernel(was.path());
-  if (absl::Status s = CheckScenario(loaded.scenario, loaded.where); !s.ok()) return s;
+  RecordedRun r{LoadedScenario{history->scenario, SourceMap(run_dir + "/scenario.json")},
+                RunOptions{.seed = history->meta.seed(),
+                           .telemetry_hz = std::max(1u, history->meta.request().telemetry_hz())},
+                original};
+  r.plan.scenario.mutable_vm()->set_kernel(was.path());
+  if (absl::Status s = CheckScenario(r.plan.scenario, r.plan.where); !s.ok()) return s;
+  return r;
+}
 
-  RunOptions options{.seed = history->meta.seed(),
-                     .telemetry_hz = std::max(1u, history->meta.request().telemetry_hz())};
+absl::StatusOr<ReplayReport> Replay(const std::string& run_dir, int times,
+                                    const std::string& out_dir, const BootEnv& env) {
+  if (times < 1) return absl::InvalidArgumentError("--times must be >= 1");
+  auto recorded = LoadRecordedRun(run_dir);
+  if (!recorded.ok()) return recorded.status();
+  ReplayReport report;
+  report.original = recorded->verdict;
+  const LoadedScenario& loaded = recorded->plan;
+  const RunOptions& options = recorded->options;
   for (int i = 1; i <= times; ++i) {
     std::string dir = absl::StrCat(out_dir, "/", i);
     *env.progress << "replay " << i << " of " << times << " into " << dir << "\n";

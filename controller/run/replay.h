@@ -5,10 +5,23 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controller/run/chaos.h"
 #include "controller/run/run.h"
+#include "controller/scenario/scenario.h"
 #include "swapchaos/controller.pb.h"
 
 namespace swapchaos::controller {
+
+// A finished run as recorded, ready to run again: its plan (scenario.json,
+// the schedule it drew), seed, telemetry rate and verdict, and its kernel
+// image checked unchanged (sha256). A run without meta.json or
+// verdict.json, or whose kernel changed, is bad input.
+struct RecordedRun {
+  LoadedScenario plan;
+  RunOptions options;
+  Verdict verdict;
+};
+absl::StatusOr<RecordedRun> LoadRecordedRun(const std::string& run_dir);
 
 struct ReplayReport {
   Verdict original;
