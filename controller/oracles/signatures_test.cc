@@ -1,5 +1,6 @@
 #include "controller/oracles/signatures.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -45,6 +46,17 @@ TEST(SignaturesTest, RecordedHungTasksDuringALongCut) {
   ASSERT_GE(titles.size(), 2u);
   EXPECT_EQ(titles[0], "task hung: kworker");  // not kworker/1:1H: CPU-free, so stable
   EXPECT_EQ(titles[1], "task hung: swapchaos-wl");
+}
+
+// nbd-server-restart.yaml before the reconnect thread was an IO flusher:
+// the dead link, swap reads failing when the dead-connection timeout ran
+// out, the reconnect that came too late, and the requests still stuck.
+TEST(SignaturesTest, RecordedReconnectTooLate) {
+  std::vector<std::string> titles = Titles(Recorded("reconnect-too-late.console"));
+  ASSERT_GE(titles.size(), 3u);
+  EXPECT_EQ(titles.front(), "nbd: dead connection");
+  EXPECT_EQ(std::count(titles.begin(), titles.end(), "Read-error on swap-device"), 10);
+  EXPECT_EQ(titles.back(), "nbd: possible stuck request");
 }
 
 TEST(SignaturesTest, RecordedCleanRunHasNoFinding) {
