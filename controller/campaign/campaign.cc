@@ -168,26 +168,22 @@ absl::Status WriteCampaignReports(Store& store, int64_t id, const std::string& r
   return absl::OkStatus();
 }
 
-absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
-                                    const CampaignOptions& options, const BootEnv& env) {
-  std::ostream& out = *options.out;
+absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& store) {
   auto existing = store.FindUnfinished(plan.file, plan.sha256);
   if (!existing.ok()) return existing.status();
-  int64_t id;
   if (existing->has_value()) {
-    id = **existing;
-    auto requeued = store.RequeueRunning(id);
+    auto requeued = store.RequeueRunning(**existing);
     if (!requeued.ok()) return requeued.status();
-    out << "resuming campaign " << id << " (" << plan.name << ")"
-        << (*requeued ? absl::StrCat("; ", *requeued, " runs in flight when it stopped run again")
-                      : "")
-        << "\n";
-  } else {
-    auto created = store.CreateCampaign(plan.name, plan.file, plan.sha256, plan.runs);
-    if (!created.ok()) return created.status();
-    id = *created;
-    out << "campaign " << id << " (" << plan.name << "): " << plan.runs.size() << " runs\n";
+    return OpenedCampaign{**existing, true, *requeued};
   }
+  auto created = store.CreateCampaign(plan.name, plan.file, plan.sha256, plan.runs);
+  if (!created.ok()) return created.status();
+  return OpenedCampaign{*created, false, 0};
+}
+
+absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
+                         const CampaignOptions& options, const BootEnv& env) {
+  std::ostream& out = *options.out;
   auto all = store.Runs(id);
   if (!all.ok()) return all.status();
   int total = static_cast<int>(all->size());
@@ -308,7 +304,7 @@ absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
   out << "campaign " << id << " finished in "
       << static_cast<int>(std::chrono::duration<double>(Clock::now() - started).count())
       << " s\n";
-  return id;
+  return absl::OkStatus();
 }
 
 }  // namespace swapchaos::controller

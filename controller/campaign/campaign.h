@@ -31,13 +31,21 @@ struct CampaignOptions {
   bool live = false;       // a terminal: one line redrawn, else a line per run
 };
 
-// Runs the campaign's pending runs on a pool of VM pairs, resuming the same
-// campaign (same file, same content) if a controller left it unfinished:
-// runs that were in flight start again in new directories, finished ones
-// stay. Returns the campaign's id once every run is done or Ctrl-C stopped
-// it (then the interrupted runs are pending again).
-absl::StatusOr<int64_t> RunCampaign(const CampaignPlan& plan, Store& store,
-                                    const CampaignOptions& options, const BootEnv& env);
+// The campaign in the store: the same campaign (same file, same content)
+// if a controller left it unfinished, its in-flight runs pending again (they
+// start anew in new directories; finished ones stay), else a new one.
+struct OpenedCampaign {
+  int64_t id;
+  bool resumed;
+  int requeued;  // runs in flight when it stopped
+};
+absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& store);
+
+// Runs an opened campaign's pending runs on a pool of VM pairs until every
+// run is done or Ctrl-C stopped it (then the interrupted runs are pending
+// again, and CancelledError comes back).
+absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
+                         const CampaignOptions& options, const BootEnv& env);
 
 // How many runs at once this host takes: two vCPU threads per run under
 // TCG, and the VMs' memory.

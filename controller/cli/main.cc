@@ -2,7 +2,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
+#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -17,6 +20,7 @@
 #include "controller/run/chaos.h"
 #include "controller/run/minimize.h"
 #include "controller/run/replay.h"
+#include "controller/service/service.h"
 #include "controller/store/store.h"
 #include "controller/scenario/scenario.h"
 
@@ -59,6 +63,13 @@ commands:
            Started again after any stop (Ctrl-C, SIGKILL), the same file
            resumes: runs in flight then run again, none is counted twice.
            Exit 0 all pass, 1 some fail, 2 bad input, 3 ours.
+           With a controller running (swapchaos serve; --controller ADDR,
+           default unix:runs/controller.sock), the campaign is submitted to
+           it and watched; otherwise it runs in this process.
+  serve [--listen unix:PATH|127.0.0.1:PORT] [--store PATH] [--cache DIR] [--agent PATH]
+           the controller as a gRPC service (default unix:runs/controller.sock):
+           submit and watch campaigns, list runs, replay. SIGTERM or Ctrl-C
+           stops it; its campaigns resume when submitted again.
   campaign status [--store PATH]
            every campaign in the store, with pass/fail per scenario and kernel.
   failures [--store PATH]
@@ -328,6 +339,117 @@ int CampaignStatus(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// A controller answering at `address`, or null when none does.
+std::unique_ptr<swapchaos::controller::Controller::Stub> ConnectController(
+    const std::string& address) {
+  if (address.starts_with("unix:") && !fs::exists(address.substr(5))) return nullptr;
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1))) {
+    return nullptr;
+  }
+  return swapchaos::controller::Controller::NewStub(channel);
+}
+
+// The campaign submitted to a running controller, watched to its end.
+int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::string& address,
+                   const std::string& file, uint32_t jobs, const std::string& runs) {
+  swapchaos::controller::SubmitCampaignRequest req;
+  req.set_file(fs::absolute(file).string());
+  req.set_jobs(jobs);
+  if (!runs.empty()) req.set_runs_dir(fs::absolute(runs).string());
+  swapchaos::controller::CampaignAccepted accepted;
+  grpc::ClientContext submit;
+  grpc::Status st = stub.SubmitCampaign(&submit, req, &accepted);
+  if (!st.ok()) {
+    return Fail(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+                        st.error_code() == grpc::StatusCode::NOT_FOUND
+                    ? kExitBadInput
+                    : kExitInfra,
+                st.error_message());
+  }
+  std::cout << (accepted.resumed() ? "resuming" : "submitted") << " campaign " << accepted.id()
+            << " (" << accepted.runs() << " runs) to the controller at " << address << "\n";
+  swapchaos::controller::WatchCampaignRequest watch;
+  watch.set_id(accepted.id());
+  grpc::ClientContext ctx;
+  auto stream = stub.WatchCampaign(&ctx, watch);
+  swapchaos::controller::CampaignProgress p;
+  uint32_t shown = UINT32_MAX;
+  while (!g_stop && stream->Read(&p)) {
+    if (p.done() != shown) {
+      std::cout << "done " << p.done() << "/" << p.total() << ", running " << p.running()
+                << ", failed " << p.failed() << ", errors " << p.errors() << "\n";
+      shown = p.done();
+    }
+    if (p.finished()) break;
+  }
+  ctx.TryCancel();
+  if (!p.finished()) {
+    std::cout << "stopped watching; campaign " << accepted.id() << " goes on in the controller\n";
+    return kExitInfra;
+  }
+  swapchaos::controller::ListRunsRequest list;
+  list.set_campaign(accepted.id());
+  swapchaos::controller::RunList runs_list;
+  grpc::ClientContext list_ctx;
+  if (grpc::Status s = stub.ListRuns(&list_ctx, list, &runs_list); !s.ok()) {
+    return Fail(kExitInfra, s.error_message());
+  }
+  std::vector<swapchaos::controller::StoredRun> stored;
+  bool any_error = false, any_fail = false;
+  for (const auto& r : runs_list.runs()) {
+    stored.push_back({.id = r.id(), .campaign = r.campaign(), .scenario = r.scenario(),
+                      .seed = r.seed(), .kernel = r.kernel(), .status = r.status(),
+                      .verdict = r.verdict(), .signature = r.signature(), .error = r.error(),
+                      .dir = r.dir(), .attempts = static_cast<int>(r.attempts()),
+                      .wall_s = r.wall_s()});
+    any_error |= r.status() == "error";
+    any_fail |= r.verdict() == "fail";
+  }
+  std::cout << swapchaos::controller::Summary(stored);
+  return any_error ? kExitInfra : any_fail ? kExitFail : kExitOk;
+}
+
+int Serve(const std::vector<std::string>& args) {
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  auto flags = Flags::Parse(args, {{"listen", swapchaos::controller::kDefaultControllerAddress},
+                                   {"store", "runs/store.db"},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  std::string address = flags->Get("listen");
+  if (!address.starts_with("unix:") && !address.starts_with("127.0.0.1:")) {
+    return Fail(kExitBadInput, "--listen must be unix:PATH or 127.0.0.1:PORT (never a public address)");
+  }
+  fs::create_directories(fs::path(flags->Get("store")).parent_path());
+  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
+  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  std::string socket = address.starts_with("unix:") ? address.substr(5) : "";
+  if (!socket.empty()) {
+    if (ConnectController(address)) return Fail(kExitBadInput, "a controller already listens at " + address);
+    fs::create_directories(fs::path(socket).parent_path());
+    fs::remove(socket);  // a stale socket of a controller that died
+  }
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags->Get("cache");
+  env.agent_path = flags->Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  auto service = std::make_unique<swapchaos::controller::ControllerService>(**store, env);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return Fail(kExitInfra, "cannot listen at " + address);
+  std::cout << "controller listening at " << address << " (store " << flags->Get("store")
+            << ")\n";
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::cout << "controller stopping: campaigns in flight stop in order and resume later\n";
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  service.reset();  // joins the campaigns, which see the stop
+  if (!socket.empty()) fs::remove(socket);
+  return kExitOk;
+}
+
 int CampaignCommand(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") {
     return CampaignStatus(std::vector<std::string>(args.begin() + 1, args.end()));
@@ -340,6 +462,7 @@ int CampaignCommand(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(rest, {{"jobs", "1"},
                                    {"store", kDefaultStore},
                                    {"runs", ""},
+                                   {"controller", swapchaos::controller::kDefaultControllerAddress},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", self_dir + "/swapchaos-agent"}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
@@ -348,6 +471,9 @@ int CampaignCommand(const std::vector<std::string>& args) {
   // Everything is checked before the store is touched.
   auto plan = swapchaos::controller::LoadCampaign(args[0]);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
+  if (auto stub = ConnectController(flags->Get("controller"))) {
+    return RemoteCampaign(*stub, flags->Get("controller"), args[0], *jobs, flags->Get("runs"));
+  }
   fs::create_directories(fs::path(flags->Get("store")).parent_path());
   auto store = swapchaos::controller::Store::Open(flags->Get("store"));
   if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
@@ -360,11 +486,23 @@ int CampaignCommand(const std::vector<std::string>& args) {
       .runs_dir = flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
       .out = &std::cout,
       .live = isatty(STDOUT_FILENO) != 0};
-  auto id = swapchaos::controller::RunCampaign(*plan, **store, options, env);
-  if (!id.ok()) {
-    return Fail(kExitInfra, std::string(id.status().message()));
+  auto opened = swapchaos::controller::OpenCampaign(*plan, **store);
+  if (!opened.ok()) return Fail(kExitInfra, std::string(opened.status().message()));
+  if (opened->resumed) {
+    std::cout << "resuming campaign " << opened->id << " (" << plan->name << ")"
+              << (opened->requeued ? absl::StrCat("; ", opened->requeued,
+                                                  " runs in flight when it stopped run again")
+                                   : "")
+              << "\n";
+  } else {
+    std::cout << "campaign " << opened->id << " (" << plan->name << "): " << plan->runs.size()
+              << " runs\n";
   }
-  auto runs = (*store)->Runs(*id);
+  if (absl::Status s = swapchaos::controller::RunCampaign(*plan, opened->id, **store, options, env);
+      !s.ok()) {
+    return Fail(kExitInfra, std::string(s.message()));
+  }
+  auto runs = (*store)->Runs(opened->id);
   if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
   std::cout << swapchaos::controller::Summary(*runs);
   bool any_error = false, any_fail = false;
@@ -444,5 +582,6 @@ int main(int argc, char** argv) {
   if (command == "minimize") return MinimizeCommand(args);
   if (command == "campaign") return CampaignCommand(args);
   if (command == "failures") return Failures(args);
+  if (command == "serve") return Serve(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }

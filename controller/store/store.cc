@@ -252,12 +252,23 @@ absl::StatusOr<std::vector<StoredRun>> Store::Runs(int64_t campaign) {
   }
 }
 
+absl::StatusOr<StoredRun> Store::Run(int64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt q(db_, absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE id = ?").c_str());
+  q.Bind(id);
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return absl::NotFoundError(absl::StrCat("no run ", id, " in the store"));
+  return ReadRun(q);
+}
+
 absl::StatusOr<std::vector<StoredCampaign>> Store::Campaigns() {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt q(db_,
          "SELECT c.id, c.name, c.file, c.file_sha256, c.created_at, COUNT(r.id), "
          "SUM(r.status = 'done'), SUM(r.verdict = 'fail'), SUM(r.status = 'error'), "
-         "SUM(r.status = 'running') FROM campaigns c LEFT JOIN runs r ON r.campaign = c.id "
+         "SUM(r.status = 'running'), c.finished_at FROM campaigns c "
+         "LEFT JOIN runs r ON r.campaign = c.id "
          "GROUP BY c.id ORDER BY c.id");
   std::vector<StoredCampaign> out;
   while (true) {
@@ -266,7 +277,7 @@ absl::StatusOr<std::vector<StoredCampaign>> Store::Campaigns() {
     if (!*row) return out;
     out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), static_cast<int>(q.Int(5)),
                    static_cast<int>(q.Int(6)), static_cast<int>(q.Int(7)),
-                   static_cast<int>(q.Int(8)), static_cast<int>(q.Int(9))});
+                   static_cast<int>(q.Int(8)), static_cast<int>(q.Int(9)), q.Text(10)});
   }
 }
 

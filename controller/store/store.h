@@ -40,6 +40,7 @@ struct StoredCampaign {
   std::string file_sha256;
   std::string created_at;
   int total = 0, done = 0, failed = 0, errors = 0, running = 0;
+  std::string finished_at;  // empty while unfinished
 };
 
 // A failure signature across every run in the store.
@@ -85,6 +86,7 @@ class Store {
   absl::Status CloseCampaign(int64_t campaign);
 
   absl::StatusOr<std::vector<StoredRun>> Runs(int64_t campaign);
+  absl::StatusOr<StoredRun> Run(int64_t id);  // NotFound for an unknown id
   absl::StatusOr<std::vector<StoredCampaign>> Campaigns();
   absl::StatusOr<std::vector<FailureSummary>> Failures();
 

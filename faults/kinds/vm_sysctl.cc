@@ -29,8 +29,9 @@ class VmSysctl final : public FaultKind {
     agent::SysctlState state;
     Outcome o{.target = Targets(f)[0]};
     o.status = CallAgent(plant, Vm::kVictim, &agent::Agent::StubInterface::SetSysctl, req, &state);
-    o.in_effect = o.status.ok() && state.value() != state.original();
-    o.matches = o.status.ok() && state.value() == f.vm_sysctl().value();
+    // In effect when the kernel holds the value asked, even if it held it before.
+    o.in_effect = o.status.ok() && state.value() == f.vm_sysctl().value();
+    o.matches = o.in_effect;
     o.readback = absl::StrCat(req.name(), " = ", state.value(), " (was ", state.original(), ")");
     return {o};
   }

@@ -1,0 +1,131 @@
+#include "controller/service/service.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "controller/campaign/campaign.h"
+#include "controller/run/replay.h"
+
+namespace swapchaos::controller {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+void ToProto(const StoredRun& r, RunRecord* out) {
+  out->set_id(r.id);
+  out->set_campaign(r.campaign);
+  out->set_scenario(r.scenario);
+  out->set_seed(r.seed);
+  out->set_kernel(r.kernel);
+  out->set_status(r.status);
+  out->set_verdict(r.verdict);
+  out->set_signature(r.signature);
+  out->set_error(r.error);
+  out->set_dir(r.dir);
+  out->set_attempts(static_cast<uint32_t>(r.attempts));
+  out->set_wall_s(r.wall_s);
+}
+
+}  // namespace
+
+ControllerService::~ControllerService() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, t] : campaigns_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+grpc::Status ControllerService::SubmitCampaign(grpc::ServerContext*,
+                                               const SubmitCampaignRequest* req,
+                                               CampaignAccepted* reply) {
+  auto plan = LoadCampaign(req->file());
+  if (!plan.ok()) return ToGrpc(plan.status());
+  auto opened = OpenCampaign(*plan, store_);
+  if (!opened.ok()) return ToGrpc(opened.status());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = campaigns_.find(opened->id); it != campaigns_.end() && it->second.joinable()) {
+    return grpc::Status(grpc::StatusCode::ALREADY_EXISTS,
+                        absl::StrCat("campaign ", opened->id, " is already running here"));
+  }
+  std::string runs_dir = req->runs_dir().empty() ? "runs/" + plan->name : req->runs_dir();
+  int jobs = std::max(1, static_cast<int>(req->jobs()));
+  campaigns_[opened->id] = std::thread([this, p = *plan, id = opened->id, runs_dir, jobs] {
+    std::filesystem::create_directories(runs_dir);
+    std::ofstream log(absl::StrCat(runs_dir, "/campaign-", id, ".log"), std::ios::app);
+    log << std::unitbuf;
+    CampaignOptions options{.jobs = jobs, .runs_dir = runs_dir, .out = &log, .live = false};
+    if (absl::Status s = RunCampaign(p, id, store_, options, env_); !s.ok()) {
+      log << "campaign " << id << ": " << s.message() << "\n";
+    }
+  });
+  reply->set_id(opened->id);
+  reply->set_runs(static_cast<uint32_t>(plan->runs.size()));
+  reply->set_resumed(opened->resumed);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerService::WatchCampaign(grpc::ServerContext* ctx,
+                                              const WatchCampaignRequest* req,
+                                              grpc::ServerWriter<CampaignProgress>* writer) {
+  while (!ctx->IsCancelled()) {
+    auto campaigns = store_.Campaigns();
+    if (!campaigns.ok()) return ToGrpc(campaigns.status());
+    const StoredCampaign* c = nullptr;
+    for (const StoredCampaign& x : *campaigns) {
+      if (x.id == req->id()) c = &x;
+    }
+    if (c == nullptr) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no campaign ", req->id()));
+    }
+    CampaignProgress p;
+    p.set_id(c->id);
+    p.set_total(static_cast<uint32_t>(c->total));
+    p.set_done(static_cast<uint32_t>(c->done + c->errors));
+    p.set_running(static_cast<uint32_t>(c->running));
+    p.set_failed(static_cast<uint32_t>(c->failed));
+    p.set_errors(static_cast<uint32_t>(c->errors));
+    p.set_finished(!c->finished_at.empty());
+    if (!writer->Write(p) || p.finished()) break;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerService::ListRuns(grpc::ServerContext*, const ListRunsRequest* req,
+                                         RunList* reply) {
+  auto runs = store_.Runs(req->campaign());
+  if (!runs.ok()) return ToGrpc(runs.status());
+  for (const StoredRun& r : *runs) ToProto(r, reply->add_runs());
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerService::GetRun(grpc::ServerContext*, const GetRunRequest* req,
+                                       RunRecord* reply) {
+  auto run = store_.Run(req->id());
+  if (!run.ok()) return ToGrpc(run.status());
+  ToProto(*run, reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status ControllerService::Replay(grpc::ServerContext*, const ReplayRequest* req,
+                                       ReplayResult* reply) {
+  std::string out = req->out_dir().empty() ? StampedDir(req->run_dir() + "/replay") : req->out_dir();
+  std::ofstream log(out + ".log");
+  BootEnv env = env_;
+  env.progress = &log;
+  auto report = controller::Replay(req->run_dir(), std::max(1, static_cast<int>(req->times())),
+                                   out, env);
+  if (!report.ok()) return ToGrpc(report.status());
+  reply->set_reproduced(static_cast<uint32_t>(report->reproduced));
+  reply->set_replays(static_cast<uint32_t>(report->replays.size()));
+  reply->set_original_verdict(report->original.verdict());
+  reply->set_original_signature(report->original.signature());
+  for (const std::string& d : report->dirs) reply->add_dirs(d);
+  return grpc::Status::OK;
+}
+
+}  // namespace swapchaos::controller
