@@ -123,6 +123,17 @@ int Fail(int code, const std::string& msg) {
   return code;
 }
 
+// The environment of a run from the --cache and --agent flags; Ctrl-C and
+// SIGTERM stop it in order.
+swapchaos::controller::BootEnv BootEnvFrom(const Flags& flags) {
+  swapchaos::controller::BootEnv env;
+  env.cache_dir = flags.Get("cache");
+  env.agent_path = flags.Get("agent");
+  env.stop_requested = [] { return g_stop.load(); };
+  env.progress = &std::cout;
+  return env;
+}
+
 int Boot(const std::vector<std::string>& args) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   auto flags = Flags::Parse(args, {{"kernel", ""},
@@ -171,12 +182,7 @@ int Boot(const std::vector<std::string>& args) {
                                             ": not an executable (build it, or pass --agent)"));
   }
 
-  swapchaos::controller::BootEnv env;
-  env.cache_dir = flags->Get("cache");
-  env.agent_path = flags->Get("agent");
-  env.stop_requested = [] { return g_stop.load(); };
-  env.progress = &std::cout;
-  absl::Status s = swapchaos::controller::RunBoot(req, env);
+  absl::Status s = swapchaos::controller::RunBoot(req, BootEnvFrom(*flags));
   if (s.ok()) {
     std::cout << "results in " << req.out_dir() << "\n";
     return kExitOk;
@@ -209,58 +215,57 @@ int Report(const absl::StatusOr<swapchaos::controller::Verdict>& v, const std::s
   return v->verdict() == "pass" ? kExitOk : kExitFail;
 }
 
-int RunCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0].starts_with("--")) {
-    return Fail(kExitBadInput, "run needs a scenario file first");
-  }
+// What the commands that run VMs share: a first argument (a file or a run
+// directory), flags with --cache and --agent among them, and the BootEnv
+// those give.
+struct VmCommand {
+  std::string arg;
+  Flags flags;
+  swapchaos::controller::BootEnv env;
+};
+
+absl::StatusOr<VmCommand> ParseVmCommand(const std::vector<std::string>& args, const char* needs,
+                                         std::map<std::string, std::string> known) {
+  if (args.empty() || args[0].starts_with("--")) return absl::InvalidArgumentError(needs);
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto flags = Flags::Parse(rest, {{"seed", "1"},
-                                   {"telemetry-hz", "2"},
-                                   {"out", ""},
-                                   {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  known.emplace("cache", DefaultCacheDir());
+  known.emplace("agent", self_dir + "/swapchaos-agent");
+  auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()), known);
+  if (!flags.ok()) return flags.status();
+  swapchaos::controller::BootEnv env = BootEnvFrom(*flags);
+  std::string arg = args[0];
+  if (arg.size() > 1 && arg.ends_with("/")) arg.pop_back();
+  return VmCommand{arg, *std::move(flags), std::move(env)};
+}
+
+int RunCommand(const std::vector<std::string>& args) {
+  auto cmd = ParseVmCommand(args, "run needs a scenario file first",
+                            {{"seed", "1"}, {"telemetry-hz", "2"}, {"out", ""}});
+  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  const Flags* flags = &cmd->flags;
   auto seed = flags->GetUint("seed");
   if (!seed.ok()) return Fail(kExitBadInput, std::string(seed.status().message()));
   auto hz = flags->GetUint("telemetry-hz");
   if (!hz.ok()) return Fail(kExitBadInput, std::string(hz.status().message()));
   if (*hz < 1 || *hz > 100) return Fail(kExitBadInput, "--telemetry-hz must be 1..100");
-  auto loaded = swapchaos::controller::LoadScenario(args[0]);
+  auto loaded = swapchaos::controller::LoadScenario(cmd->arg);
   if (!loaded.ok()) return Fail(kExitBadInput, std::string(loaded.status().message()));
-  swapchaos::controller::BootEnv env;
-  env.cache_dir = flags->Get("cache");
-  env.agent_path = flags->Get("agent");
-  env.stop_requested = [] { return g_stop.load(); };
-  env.progress = &std::cout;
   std::string out = flags->Get("out").empty()
                         ? swapchaos::controller::DefaultOutDir(loaded->scenario.name())
                         : flags->Get("out");
   swapchaos::controller::RunOptions options{.seed = *seed,
                                             .telemetry_hz = static_cast<uint32_t>(*hz)};
-  return Report(swapchaos::controller::RunScenario(*loaded, options, out, env), out);
+  return Report(swapchaos::controller::RunScenario(*loaded, options, out, cmd->env), out);
 }
 
 int ReplayCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0].starts_with("--")) {
-    return Fail(kExitBadInput, "replay needs a run directory first");
-  }
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  std::string run = fs::path(args[0]).lexically_normal().string();
-  if (run.ends_with("/")) run.pop_back();
-  auto flags = Flags::Parse(rest, {{"times", "1"},
-                                   {"out", ""},
-                                   {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto cmd = ParseVmCommand(args, "replay needs a run directory first", {{"times", "1"}, {"out", ""}});
+  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  const Flags* flags = &cmd->flags;
+  const std::string& run = cmd->arg;
+  const swapchaos::controller::BootEnv& env = cmd->env;
   auto times = flags->GetUint("times");
   if (!times.ok()) return Fail(kExitBadInput, std::string(times.status().message()));
-  swapchaos::controller::BootEnv env;
-  env.cache_dir = flags->Get("cache");
-  env.agent_path = flags->Get("agent");
-  env.stop_requested = [] { return g_stop.load(); };
-  env.progress = &std::cout;
   std::string out = flags->Get("out").empty()
                         ? swapchaos::controller::StampedDir(run + "/replay")
                         : flags->Get("out");
@@ -278,27 +283,17 @@ int ReplayCommand(const std::vector<std::string>& args) {
 }
 
 int MinimizeCommand(const std::vector<std::string>& args) {
-  if (args.empty() || args[0].starts_with("--")) {
-    return Fail(kExitBadInput, "minimize needs a run directory first");
-  }
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  std::string run = fs::path(args[0]).lexically_normal().string();
-  if (run.ends_with("/")) run.pop_back();
-  auto flags = Flags::Parse(rest, {{"max-runs", "20"},
-                                   {"confirm", "3"},
-                                   {"out", ""},
-                                   {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto cmd = ParseVmCommand(args, "minimize needs a run directory first",
+                            {{"max-runs", "20"}, {"confirm", "3"}, {"out", ""}});
+  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  const Flags* flags = &cmd->flags;
+  const std::string& run = cmd->arg;
+  const swapchaos::controller::BootEnv& env = cmd->env;
   auto max_runs = flags->GetUint("max-runs");
   auto confirm = flags->GetUint("confirm");
-  if (!max_runs.ok() || !confirm.ok()) return Fail(kExitBadInput, "--max-runs and --confirm take numbers");
-  swapchaos::controller::BootEnv env;
-  env.cache_dir = flags->Get("cache");
-  env.agent_path = flags->Get("agent");
-  env.stop_requested = [] { return g_stop.load(); };
-  env.progress = &std::cout;
+  if (!max_runs.ok() || !confirm.ok()) {
+    return Fail(kExitBadInput, "--max-runs and --confirm take numbers");
+  }
   std::string out = flags->Get("out").empty()
                         ? swapchaos::controller::StampedDir(run + "/minimize")
                         : flags->Get("out");
@@ -430,11 +425,8 @@ int Serve(const std::vector<std::string>& args) {
     fs::create_directories(fs::path(socket).parent_path());
     fs::remove(socket);  // a stale socket of a controller that died
   }
-  swapchaos::controller::BootEnv env;
-  env.cache_dir = flags->Get("cache");
-  env.agent_path = flags->Get("agent");
-  env.stop_requested = [] { return g_stop.load(); };
-  auto service = std::make_unique<swapchaos::controller::ControllerService>(**store, env);
+  auto service =
+      std::make_unique<swapchaos::controller::ControllerService>(**store, BootEnvFrom(*flags));
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
   builder.RegisterService(service.get());
@@ -454,33 +446,25 @@ int CampaignCommand(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") {
     return CampaignStatus(std::vector<std::string>(args.begin() + 1, args.end()));
   }
-  if (args.empty() || args[0].starts_with("--")) {
-    return Fail(kExitBadInput, "campaign needs a campaign file first (or: campaign status)");
-  }
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto flags = Flags::Parse(rest, {{"jobs", "1"},
-                                   {"store", kDefaultStore},
-                                   {"runs", ""},
-                                   {"controller", swapchaos::controller::kDefaultControllerAddress},
-                                   {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto cmd = ParseVmCommand(
+      args, "campaign needs a campaign file first (or: campaign status)",
+      {{"jobs", "1"},
+       {"store", kDefaultStore},
+       {"runs", ""},
+       {"controller", swapchaos::controller::kDefaultControllerAddress}});
+  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  const Flags* flags = &cmd->flags;
   auto jobs = flags->GetUint("jobs");
   if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
   // Everything is checked before the store is touched.
-  auto plan = swapchaos::controller::LoadCampaign(args[0]);
+  auto plan = swapchaos::controller::LoadCampaign(cmd->arg);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
   if (auto stub = ConnectController(flags->Get("controller"))) {
-    return RemoteCampaign(*stub, flags->Get("controller"), args[0], *jobs, flags->Get("runs"));
+    return RemoteCampaign(*stub, flags->Get("controller"), cmd->arg, *jobs, flags->Get("runs"));
   }
   fs::create_directories(fs::path(flags->Get("store")).parent_path());
   auto store = swapchaos::controller::Store::Open(flags->Get("store"));
   if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
-  swapchaos::controller::BootEnv env;
-  env.cache_dir = flags->Get("cache");
-  env.agent_path = flags->Get("agent");
-  env.stop_requested = [] { return g_stop.load(); };
   swapchaos::controller::CampaignOptions options{
       .jobs = static_cast<int>(*jobs),
       .runs_dir = flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
@@ -498,7 +482,8 @@ int CampaignCommand(const std::vector<std::string>& args) {
     std::cout << "campaign " << opened->id << " (" << plan->name << "): " << plan->runs.size()
               << " runs\n";
   }
-  if (absl::Status s = swapchaos::controller::RunCampaign(*plan, opened->id, **store, options, env);
+  if (absl::Status s =
+          swapchaos::controller::RunCampaign(*plan, opened->id, **store, options, cmd->env);
       !s.ok()) {
     return Fail(kExitInfra, std::string(s.message()));
   }
