@@ -314,13 +314,20 @@ int MinimizeCommand(const std::vector<std::string>& args) {
 
 constexpr char kDefaultStore[] = "runs/store.db";
 
-int CampaignStatus(const std::vector<std::string>& args) {
+// An existing store named by --store, for the commands that only read it.
+absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> ExistingStore(
+    const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return flags.status();
   if (!fs::exists(flags->Get("store"))) {
-    return Fail(kExitBadInput, "no store at " + flags->Get("store") + " (no campaign ran yet?)");
+    return absl::InvalidArgumentError("no store at " + flags->Get("store") +
+                                      " (no campaign ran yet?)");
   }
-  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
+  return swapchaos::controller::Store::Open(flags->Get("store"));
+}
+
+int CampaignStatus(const std::vector<std::string>& args) {
+  auto store = ExistingStore(args);
   if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
   auto campaigns = (*store)->Campaigns();
   if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
@@ -499,16 +506,11 @@ int CampaignCommand(const std::vector<std::string>& args) {
 }
 
 int Failures(const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
-  if (!fs::exists(flags->Get("store"))) {
-    return Fail(kExitBadInput, "no store at " + flags->Get("store") + " (no campaign ran yet?)");
-  }
-  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
+  auto store = ExistingStore(args);
   if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
   auto failures = (*store)->Failures();
   if (!failures.ok()) return Fail(kExitInfra, std::string(failures.status().message()));
-  if (failures->empty()) std::cout << "no failing run in " << flags->Get("store") << "\n";
+  if (failures->empty()) std::cout << "no failing run in the store\n";
   for (const auto& f : *failures) {
     std::cout << f.count << " x \"" << f.signature << "\": first " << f.first_seen << ", last "
               << f.last_seen << "; kernels " << absl::StrJoin(f.kernels, ", ") << "; e.g. "
