@@ -209,6 +209,9 @@ int Report(const absl::StatusOr<swapchaos::controller::Verdict>& v, const std::s
               << " MiB locked at most, " << v->victim_agent().cpu_share() * 100
               << "% of a vCPU at " << v->victim_agent().telemetry_hz() << " Hz telemetry\n";
   }
+  if (v->controller_cpu_share() > 0) {
+    std::cout << "controller: " << v->controller_cpu_share() * 100 << "% of a core over the run\n";
+  }
   std::cout << "verdict: " << v->verdict()
             << (v->signature().empty() ? "" : " (" + v->signature() + ")") << "; " << dir
             << "/verdict.json\n";

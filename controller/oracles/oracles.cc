@@ -325,6 +325,7 @@ Verdict Judge(const History& h) {
       1000.0);
   v.set_recovered_after_s(RecoveredAfter(h, d));
   *v.mutable_victim_agent() = Footprint(h);
+  if (h.meta.wall_s() > 0) v.set_controller_cpu_share(h.meta.controller_cpu_s() / h.meta.wall_s());
   v.set_verdict("pass");
   for (const Oracle& oracle : kOracles) {
     OracleResult r = oracle(h, d);

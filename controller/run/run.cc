@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <ctime>
@@ -154,6 +155,15 @@ void WriteJsonAtomically(const std::string& path, const google::protobuf::Messag
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+namespace {
+double ProcessCpuSeconds() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
+}  // namespace
+
 std::string StampedDir(const std::string& prefix) {
   return absl::StrCat(prefix, "-", UtcNow("%Y%m%d-%H%M%S"));
 }
@@ -167,6 +177,7 @@ bool IsBadInput(const absl::Status& s) { return absl::IsInvalidArgument(s) || ab
 absl::StatusOr<std::unique_ptr<Run>> Run::Start(const BootRequest& request, const BootEnv& env) {
   std::unique_ptr<Run> run(new Run());
   run->started_ = steady_clock::now();
+  run->started_cpu_s_ = ProcessCpuSeconds();
   if (absl::Status s = run->Boot(request, env); !s.ok()) return s;
   return run;
 }
@@ -192,6 +203,7 @@ void Run::Finish(const std::string& outcome) {
   if (wire_) wire_->Quit(std::chrono::seconds(10));
   meta_.set_outcome(outcome);
   meta_.set_wall_s(Seconds(steady_clock::now() - started_));
+  meta_.set_controller_cpu_s(ProcessCpuSeconds() - started_cpu_s_);
   WriteJsonAtomically(out_ + "/meta.json", meta_);
 }
 

@@ -68,6 +68,7 @@ class Run {
   std::string out_;
   RunMeta meta_;
   std::chrono::steady_clock::time_point started_;
+  double started_cpu_s_ = 0;
 };
 
 // runs/<name>-<UTC time>, the results directory when none is given.
