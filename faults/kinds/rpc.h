@@ -20,9 +20,9 @@ template <typename Req, typename Resp>
 absl::Status CallAgent(
     Plant& plant, Vm vm,
     grpc::Status (agent::Agent::StubInterface::*method)(grpc::ClientContext*, const Req&, Resp*),
-    const Req& req, Resp* resp) {
+    const Req& req, Resp* resp, std::chrono::milliseconds bound = kAgentCallBound) {
   grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + kAgentCallBound);
+  ctx.set_deadline(std::chrono::system_clock::now() + bound);
   grpc::Status st = (plant.Agent(vm).*method)(&ctx, req, resp);
   if (st.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(st.error_code()),
