@@ -2,6 +2,8 @@
 // the guest up (modules, NICs, routes), then serves the Agent service.
 //   swapchaos-agent --role=victim|wire --listen=ADDR:PORT [--modules=LIST]
 //                   [--nic=NAME,MAC,CIDR]... [--route=DST,GW]... [--forward]
+//                   [--no-pin]   (benchmarks on the host: no mlockall, OOM shield
+//                                 or priority, so hundreds can run side by side)
 #include <grpcpp/grpcpp.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -46,7 +48,7 @@ int Usage(const std::string& why) {
   std::fprintf(stderr,
                "swapchaos-agent: %s\nusage: swapchaos-agent --role=victim|wire "
                "--listen=ADDR:PORT [--modules=LIST] [--nic=NAME,MAC,CIDR]... "
-               "[--route=DST,GW]... [--forward]\n",
+               "[--route=DST,GW]... [--forward] [--no-pin]\n",
                why.c_str());
   return 2;
 }
@@ -64,7 +66,7 @@ int main(int argc, char** argv) {
   std::string role_name, listen, modules;
   std::vector<swapchaos::agents::boot::NicConfig> nics;
   std::vector<swapchaos::agents::boot::RouteConfig> routes;
-  bool forward = false;
+  bool forward = false, pin = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::string value = a.substr(a.find('=') + 1);
@@ -84,6 +86,8 @@ int main(int argc, char** argv) {
       routes.push_back(*route);
     } else if (a == "--forward") {
       forward = true;
+    } else if (a == "--no-pin") {
+      pin = false;
     } else {
       return Usage("unknown argument " + a);
     }
@@ -101,7 +105,7 @@ int main(int argc, char** argv) {
   }
   Report("network",
          swapchaos::agents::boot::ConfigureNetwork(nics, routes, forward, std::chrono::seconds(5)));
-  bool locked = PinInMemory();
+  bool locked = pin && PinInMemory();
   swapchaos::agents::AgentService service(role, locked);
   grpc::ServerBuilder builder;
   int port = 0;
