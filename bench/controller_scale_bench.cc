@@ -8,7 +8,6 @@
 // Target: >= 500 agents at one core.
 //
 //   build/bin/controller_scale_bench [--agents 25,50,100,200] [--seconds S]
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,7 +23,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/stats.h"
 #include "controller/process/subprocess.h"
+#include "controller/run/run.h"
 #include "controller/run/telemetry_recorder.h"
 #include "controller/vm/agent_client.h"
 #include "controller/vm/topology.h"
@@ -33,20 +34,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace swapchaos::controller;
 using Clock = std::chrono::steady_clock;
-
-double CpuSeconds() {
-  rusage u;
-  getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size(), std::max<size_t>(rank, 1)) - 1];
-}
+using swapchaos::bench::Percentile;
 
 }  // namespace
 
@@ -108,7 +96,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(1));  // streams flowing
     uint64_t samples_before = 0;
     for (auto& s : streams) samples_before += s->count();
-    double cpu0 = CpuSeconds();
+    double cpu0 = ProcessCpuSeconds();
     auto t0 = Clock::now();
     std::vector<double> info_ms;
     for (int i = 0; Clock::now() - t0 < std::chrono::seconds(seconds); ++i) {
@@ -123,7 +111,7 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-    double cpu = (CpuSeconds() - cpu0) / wall;
+    double cpu = (ProcessCpuSeconds() - cpu0) / wall;
     uint64_t samples = 0;
     for (auto& s : streams) samples += s->count();
     double per_agent = cpu / n;

@@ -20,21 +20,15 @@
 #include <thread>
 #include <vector>
 
+#include "bench/stats.h"
 #include "controller/run/run.h"
 
 namespace {
 namespace fs = std::filesystem;
 using namespace swapchaos;
+using swapchaos::bench::Percentile;
 
 constexpr char kTc[] = "/usr/sbin/tc";
-
-// Nearest-rank percentile.
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-  return v[std::min(v.size(), std::max<size_t>(rank, 1)) - 1];
-}
 
 int Die(const std::string& what, const std::string& why) {
   std::fprintf(stderr, "fault_apply_bench: %s: %s\n", what.c_str(), why.c_str());

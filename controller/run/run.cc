@@ -155,14 +155,12 @@ void WriteJsonAtomically(const std::string& path, const google::protobuf::Messag
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-namespace {
 double ProcessCpuSeconds() {
   rusage u;
   getrusage(RUSAGE_SELF, &u);
   auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
   return s(u.ru_utime) + s(u.ru_stime);
 }
-}  // namespace
 
 std::string StampedDir(const std::string& prefix) {
   return absl::StrCat(prefix, "-", UtcNow("%Y%m%d-%H%M%S"));

@@ -89,6 +89,9 @@ void WriteFileAtomically(const std::string& path, const std::string& text);
 
 double Seconds(std::chrono::steady_clock::duration d);
 
+// CPU (user + system) this process has used so far, in seconds.
+double ProcessCpuSeconds();
+
 }  // namespace swapchaos::controller
 
 #endif  // SWAPCHAOS_CONTROLLER_RUN_RUN_H_
