@@ -281,7 +281,9 @@ absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {
   return absl::OkStatus();
 }
 
-absl::Status ReadJson(const std::string& path, google::protobuf::Message* m) {
+}  // namespace
+
+absl::Status ReadJsonFile(const std::string& path, google::protobuf::Message* m) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::ostringstream ss;
@@ -292,16 +294,14 @@ absl::Status ReadJson(const std::string& path, google::protobuf::Message* m) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::StatusOr<History> LoadHistory(const std::string& dir) {
   History h;
   // meta.json is written last: without it the run did not finish.
-  if (absl::Status s = ReadJson(dir + "/meta.json", &h.meta); !s.ok()) {
+  if (absl::Status s = ReadJsonFile(dir + "/meta.json", &h.meta); !s.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(dir, " holds no finished run (", s.message(), ")"));
   }
-  for (absl::Status s : {ReadJson(dir + "/scenario.json", &h.scenario),
+  for (absl::Status s : {ReadJsonFile(dir + "/scenario.json", &h.scenario),
                          ReadJsonLines(dir + "/telemetry.jsonl", &h.victim),
                          ReadJsonLines(dir + "/trace.jsonl", &h.faults)}) {
     if (!s.ok()) return absl::InvalidArgumentError(std::string(s.message()));

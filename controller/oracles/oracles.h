@@ -24,6 +24,10 @@ struct History {
 
 absl::StatusOr<History> LoadHistory(const std::string& run_dir);
 
+// One JSON message of a run directory (meta.json, verdict.json, ...):
+// NotFound when unreadable, DataLoss when not that message.
+absl::Status ReadJsonFile(const std::string& path, google::protobuf::Message* m);
+
 // Runs every oracle (oracles.cc: one table, one row each) and derives the
 // verdict: fail if any fails, its signature the first failing one's.
 Verdict Judge(const History& h);

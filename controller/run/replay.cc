@@ -1,10 +1,6 @@
 #include "controller/run/replay.h"
 
-#include <google/protobuf/util/json_util.h>
-
-#include <fstream>
 #include <ostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "controller/oracles/oracles.h"
@@ -17,15 +13,10 @@ absl::StatusOr<RecordedRun> LoadRecordedRun(const std::string& run_dir) {
   auto history = LoadHistory(run_dir);
   if (!history.ok()) return history.status();
   Verdict original;
-  {
-    std::ifstream in(run_dir + "/verdict.json");
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in || !google::protobuf::util::JsonStringToMessage(text.str(), &original).ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(run_dir, " has no verdict.json: run `swapchaos analyze ", run_dir,
-                       "` first, or use a complete run"));
-    }
+  if (!ReadJsonFile(run_dir + "/verdict.json", &original).ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(run_dir, " has no verdict.json: run `swapchaos analyze ", run_dir,
+                     "` first, or use a complete run"));
   }
   // The same kernel image, not merely the same path.
   const KernelIdentity& was = history->meta.kernel();
