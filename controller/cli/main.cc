@@ -344,6 +344,18 @@ int CampaignStatus(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// A finished campaign's summary, and its exit status: 3 if a run could not
+// be judged, else 1 if one failed, else 0.
+int CampaignOutcome(const std::vector<swapchaos::controller::StoredRun>& runs) {
+  std::cout << swapchaos::controller::Summary(runs);
+  bool any_error = false, any_fail = false;
+  for (const auto& r : runs) {
+    any_error |= r.status == "error";
+    any_fail |= r.verdict == "fail";
+  }
+  return any_error ? kExitInfra : any_fail ? kExitFail : kExitOk;
+}
+
 // A controller answering at `address`, or null when none does.
 std::unique_ptr<swapchaos::controller::Controller::Stub> ConnectController(
     const std::string& address) {
@@ -401,18 +413,14 @@ int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::str
     return Fail(kExitInfra, s.error_message());
   }
   std::vector<swapchaos::controller::StoredRun> stored;
-  bool any_error = false, any_fail = false;
   for (const auto& r : runs_list.runs()) {
     stored.push_back({.id = r.id(), .campaign = r.campaign(), .scenario = r.scenario(),
                       .seed = r.seed(), .kernel = r.kernel(), .status = r.status(),
                       .verdict = r.verdict(), .signature = r.signature(), .error = r.error(),
                       .dir = r.dir(), .attempts = static_cast<int>(r.attempts()),
                       .wall_s = r.wall_s()});
-    any_error |= r.status() == "error";
-    any_fail |= r.verdict() == "fail";
   }
-  std::cout << swapchaos::controller::Summary(stored);
-  return any_error ? kExitInfra : any_fail ? kExitFail : kExitOk;
+  return CampaignOutcome(stored);
 }
 
 int Serve(const std::vector<std::string>& args) {
@@ -499,13 +507,7 @@ int CampaignCommand(const std::vector<std::string>& args) {
   }
   auto runs = (*store)->Runs(opened->id);
   if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
-  std::cout << swapchaos::controller::Summary(*runs);
-  bool any_error = false, any_fail = false;
-  for (const auto& r : *runs) {
-    any_error |= r.status == "error";
-    any_fail |= r.verdict == "fail";
-  }
-  return any_error ? kExitInfra : any_fail ? kExitFail : kExitOk;
+  return CampaignOutcome(*runs);
 }
 
 int Failures(const std::vector<std::string>& args) {
