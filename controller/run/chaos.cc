@@ -50,7 +50,13 @@ class FaultRunner {
  public:
   FaultRunner(const scenario::Scenario& s, faults::Plant& plant, const std::string& path,
               std::ostream& say, int64_t t0_ms)
-      : s_(s), plant_(plant), out_(path), say_(say), t0_ms_(t0_ms), applied_(s.faults_size()) {}
+      : s_(s),
+        plant_(plant),
+        out_(path),
+        say_(say),
+        t0_ms_(t0_ms),
+        applied_(s.faults_size()),
+        active_(s.faults_size(), false) {}
 
   void Act(const Event& e) {
     const scenario::Fault& fault = s_.faults(e.fault);
@@ -58,7 +64,6 @@ class FaultRunner {
     std::vector<faults::Outcome> outcomes =
         e.apply ? kind->Apply(fault, e.fault, plant_) : kind->Revert(fault, plant_, applied_[e.fault]);
     if (e.apply) applied_[e.fault] = outcomes;
-    active_.resize(s_.faults_size());
     active_[e.fault] = e.apply;
     for (const faults::Outcome& o : outcomes) {
       FaultEvent ev;
