@@ -83,6 +83,14 @@ std::map<std::string, uint64_t> ParseKeyNumbers(absl::string_view text) {
   return out;
 }
 
+uint64_t ParseKeyNumber(absl::string_view text, absl::string_view key) {
+  uint64_t out = 0;
+  ForEachKeyNumber(
+      text, ':', [&](absl::string_view k) { return k == key; },
+      [&](absl::string_view, uint64_t v) { out = v; });
+  return out;
+}
+
 void ParseMeminfo(absl::string_view text, agent::Sample* out) {
   auto wanted = [](absl::string_view key) {
     return std::find(kMeminfoKeys.begin(), kMeminfoKeys.end(), key) != kMeminfoKeys.end();

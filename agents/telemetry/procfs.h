@@ -23,6 +23,8 @@ std::string ReadProcFile(const std::string& path);
 void ParseVmstat(absl::string_view text, agent::Sample* out);
 // Every "Key: <number> [kB]" line of /proc/meminfo or /proc/PID/status.
 std::map<std::string, uint64_t> ParseKeyNumbers(absl::string_view text);
+// The one "key: <number>" of such a file, 0 when absent (no map built).
+uint64_t ParseKeyNumber(absl::string_view text, absl::string_view key);
 // /proc/meminfo, values in KiB.
 void ParseMeminfo(absl::string_view text, agent::Sample* out);
 // /proc/pressure/memory: the "some" and "full" lines.

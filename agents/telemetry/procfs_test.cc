@@ -173,6 +173,8 @@ TEST(ProcfsTest, KeyNumbersOfAProcessStatus) {
   EXPECT_EQ(m["VmRSS"], 70000u);
   EXPECT_EQ(m["Threads"], 1u);
   EXPECT_EQ(m.count("Name"), 0u);  // not a number
+  EXPECT_EQ(ParseKeyNumber("VmRSS:\t   70000 kB\nVmLck:\t   65536 kB\n", "VmLck"), 65536u);
+  EXPECT_EQ(ParseKeyNumber("VmRSS:\t   70000 kB\n", "VmLck"), 0u);
 }
 
 TEST(ProcfsTest, BlockStatCompletedRequests) {
