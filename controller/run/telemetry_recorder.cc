@@ -14,26 +14,35 @@ int64_t HostUnixMs() {
 
 TelemetryRecorder::TelemetryRecorder(AgentClient& client, uint32_t hz, const std::string& path)
     : out_(path, std::ios::app) {
-  agent::TelemetryRequest req;
-  req.set_rate_hz(hz);
-  thread_ = std::thread([this, &client, req] {
-    auto reader = client.stub().Telemetry(&ctx_, req);
-    agent::Sample s;
-    while (reader->Read(&s)) {
-      s.set_host_unix_ms(HostUnixMs());
-      out_ << ToJson(s) << "\n";
-      out_.flush();
-      std::lock_guard<std::mutex> lock(mu_);
-      latest_ = s;
-      ++count_;
-    }
-    reader->Finish().IgnoreError();
-  });
+  request_.set_rate_hz(hz);
+  client.stub().async()->Telemetry(&ctx_, &request_, this);
+  StartRead(&incoming_);
+  StartCall();
 }
 
 TelemetryRecorder::~TelemetryRecorder() {
   ctx_.TryCancel();
-  thread_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [this] { return done_; });
+}
+
+void TelemetryRecorder::OnReadDone(bool ok) {
+  if (!ok) return;  // the stream ended; OnDone follows
+  incoming_.set_host_unix_ms(HostUnixMs());
+  out_ << ToJson(incoming_) << "\n";
+  out_.flush();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    latest_ = incoming_;
+    ++count_;
+  }
+  StartRead(&incoming_);
+}
+
+void TelemetryRecorder::OnDone(const grpc::Status&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  done_ = true;
+  done_cv_.notify_all();
 }
 
 std::optional<agent::Sample> TelemetryRecorder::Latest() {
