@@ -77,12 +77,28 @@ commands:
            kernels, example runs.
   analyze DIR
            judge a finished run again from its files alone.
-  replay RUN [--times N] [--out DIR] [--cache DIR] [--agent PATH]
+  replay RUN [--times N] [--out DIR] [--controller ADDR] [--cache DIR] [--agent PATH]
            (--out defaults to RUN/replay-<UTC time>)
            run a finished run's recorded plan again (the schedule it drew, its
            seed, the same kernel image) N times; says how often the original
            verdict and signature came back. Exit 0 every time, 1 not every
            time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
+           With a controller running, the controller replays it.
+  kernel build --source TARBALL|GIT_TREE [--series DIR] [--config FRAGMENT,...]
+               [--name NAME] [--jobs N] [--kernels DIR]
+           build a kernel to test: the source (e.g. Debian's
+           /usr/src/linux-source-6.1.tar.xz) with the patch series applied,
+           configured as tinyconfig + kernels/configs/swapchaos.config + the
+           fragments, checked for every option asked, compiled out of tree
+           (ccache when installed) into the kernel cache (default CACHE/kernels),
+           named by the identity of its inputs: built once, found after.
+  kernel import --image BZIMAGE [--modules DIR] [--name NAME] [--kernels DIR]
+           a prebuilt image (and its modules) into the kernel cache.
+  kernel list [--kernels DIR]
+  kernel show NAME|ID [--kernels DIR]
+           the cached kernels; one kernel's manifest (source, patches,
+           fragments, compiler, image) and its bzImage path, for a scenario's
+           vm.kernel or a campaign's kernels.
   check SCENARIO...
            load and validate scenario files (YAML, see scenarios/); each
            error names file:line:column and the field. Starts nothing.
@@ -261,28 +277,60 @@ int RunCommand(const std::vector<std::string>& args) {
   return Report(swapchaos::controller::RunScenario(*loaded, options, out, cmd->env), out);
 }
 
+std::unique_ptr<swapchaos::controller::Controller::Stub> ConnectController(
+    const std::string& address) {
+  if (address.starts_with("unix:") && !fs::exists(address.substr(5))) return nullptr;
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1))) {
+    return nullptr;
+  }
+  return swapchaos::controller::Controller::NewStub(channel);
+}
+
+// The exit status for a controller's refusal: its reason is the user's.
+int FailRemote(const grpc::Status& st) {
+  return Fail(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+                      st.error_code() == grpc::StatusCode::NOT_FOUND
+                  ? kExitBadInput
+                  : kExitInfra,
+              st.error_message());
+}
+
 int ReplayCommand(const std::vector<std::string>& args) {
-  auto cmd = ParseVmCommand(args, "replay needs a run directory first", {{"times", "1"}, {"out", ""}});
+  auto cmd = ParseVmCommand(
+      args, "replay needs a run directory first",
+      {{"times", "1"}, {"out", ""}, {"controller", swapchaos::controller::kDefaultControllerAddress}});
   if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
   const Flags* flags = &cmd->flags;
   const std::string& run = cmd->arg;
-  const swapchaos::controller::BootEnv& env = cmd->env;
   auto times = flags->GetUint("times");
   if (!times.ok()) return Fail(kExitBadInput, std::string(times.status().message()));
   std::string out = flags->Get("out").empty()
                         ? swapchaos::controller::StampedDir(run + "/replay")
                         : flags->Get("out");
-  auto report =
-      swapchaos::controller::Replay(run, static_cast<int>(*times), out, env);
-  if (!report.ok()) {
-    return Fail(swapchaos::controller::IsBadInput(report.status()) ? kExitBadInput : kExitInfra,
-                std::string(report.status().message()));
+  swapchaos::controller::ReplayResult result;
+  if (auto stub = ConnectController(flags->Get("controller"))) {
+    swapchaos::controller::ReplayRequest req;
+    req.set_run_dir(fs::absolute(run).string());
+    req.set_times(static_cast<uint32_t>(*times));
+    req.set_out_dir(fs::absolute(out).string());
+    std::cout << "replaying in the controller at " << flags->Get("controller")
+              << " (its progress: " << req.out_dir() << ".log)\n";
+    grpc::ClientContext ctx;
+    if (grpc::Status st = stub->Replay(&ctx, req, &result); !st.ok()) return FailRemote(st);
+  } else {
+    auto report = swapchaos::controller::Replay(run, static_cast<int>(*times), out, cmd->env);
+    if (!report.ok()) {
+      return Fail(swapchaos::controller::IsBadInput(report.status()) ? kExitBadInput : kExitInfra,
+                  std::string(report.status().message()));
+    }
+    result = swapchaos::controller::ToProto(*report);
   }
-  const auto& o = report->original;
-  std::cout << "original: " << o.verdict() << (o.signature().empty() ? "" : " (" + o.signature() + ")")
-            << "; reproduced " << report->reproduced << " of " << report->replays.size()
+  std::cout << "original: " << result.original_verdict()
+            << (result.original_signature().empty() ? "" : " (" + result.original_signature() + ")")
+            << "; reproduced " << result.reproduced() << " of " << result.replays()
             << " replays; results in " << out << "\n";
-  return report->reproduced == static_cast<int>(report->replays.size()) ? kExitOk : kExitFail;
+  return result.reproduced() == result.replays() ? kExitOk : kExitFail;
 }
 
 int MinimizeCommand(const std::vector<std::string>& args) {
@@ -357,16 +405,6 @@ int CampaignOutcome(const std::vector<swapchaos::controller::StoredRun>& runs) {
 }
 
 // A controller answering at `address`, or null when none does.
-std::unique_ptr<swapchaos::controller::Controller::Stub> ConnectController(
-    const std::string& address) {
-  if (address.starts_with("unix:") && !fs::exists(address.substr(5))) return nullptr;
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1))) {
-    return nullptr;
-  }
-  return swapchaos::controller::Controller::NewStub(channel);
-}
-
 // The campaign submitted to a running controller, watched to its end.
 int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::string& address,
                    const std::string& file, uint32_t jobs, const std::string& runs) {
@@ -377,13 +415,7 @@ int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::str
   swapchaos::controller::CampaignAccepted accepted;
   grpc::ClientContext submit;
   grpc::Status st = stub.SubmitCampaign(&submit, req, &accepted);
-  if (!st.ok()) {
-    return Fail(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-                        st.error_code() == grpc::StatusCode::NOT_FOUND
-                    ? kExitBadInput
-                    : kExitInfra,
-                st.error_message());
-  }
+  if (!st.ok()) return FailRemote(st);
   std::cout << (accepted.resumed() ? "resuming" : "submitted") << " campaign " << accepted.id()
             << " (" << accepted.runs() << " runs) to the controller at " << address << "\n";
   swapchaos::controller::WatchCampaignRequest watch;

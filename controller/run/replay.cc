@@ -66,4 +66,14 @@ absl::StatusOr<ReplayReport> Replay(const std::string& run_dir, int times,
   return report;
 }
 
+ReplayResult ToProto(const ReplayReport& report) {
+  ReplayResult r;
+  r.set_reproduced(static_cast<uint32_t>(report.reproduced));
+  r.set_replays(static_cast<uint32_t>(report.replays.size()));
+  r.set_original_verdict(report.original.verdict());
+  r.set_original_signature(report.original.signature());
+  for (const std::string& d : report.dirs) r.add_dirs(d);
+  return r;
+}
+
 }  // namespace swapchaos::controller

@@ -39,6 +39,9 @@ struct ReplayReport {
 absl::StatusOr<ReplayReport> Replay(const std::string& run_dir, int times,
                                     const std::string& out_dir, const BootEnv& env);
 
+// The report as the Controller service's Replay RPC returns it.
+ReplayResult ToProto(const ReplayReport& report);
+
 }  // namespace swapchaos::controller
 
 #endif  // SWAPCHAOS_CONTROLLER_RUN_REPLAY_H_

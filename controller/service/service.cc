@@ -113,6 +113,10 @@ grpc::Status ControllerService::GetRun(grpc::ServerContext*, const GetRunRequest
 
 grpc::Status ControllerService::Replay(grpc::ServerContext*, const ReplayRequest* req,
                                        ReplayResult* reply) {
+  // Refused before anything, its log included, is written.
+  if (auto recorded = LoadRecordedRun(req->run_dir()); !recorded.ok()) {
+    return ToGrpc(recorded.status());
+  }
   std::string out = req->out_dir().empty() ? StampedDir(req->run_dir() + "/replay") : req->out_dir();
   std::ofstream log(out + ".log");
   BootEnv env = env_;
@@ -120,11 +124,7 @@ grpc::Status ControllerService::Replay(grpc::ServerContext*, const ReplayRequest
   auto report = controller::Replay(req->run_dir(), std::max(1, static_cast<int>(req->times())),
                                    out, env);
   if (!report.ok()) return ToGrpc(report.status());
-  reply->set_reproduced(static_cast<uint32_t>(report->reproduced));
-  reply->set_replays(static_cast<uint32_t>(report->replays.size()));
-  reply->set_original_verdict(report->original.verdict());
-  reply->set_original_signature(report->original.signature());
-  for (const std::string& d : report->dirs) reply->add_dirs(d);
+  *reply = ToProto(*report);
   return grpc::Status::OK;
 }
 

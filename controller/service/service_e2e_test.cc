@@ -1,6 +1,7 @@
 // swapchaos serve, and the CLI using it: a campaign submitted through the
 // controller's socket runs in the controller, runs are listed over gRPC,
-// bad requests are refused with the reason, and SIGTERM stops it cleanly.
+// a replay runs in the controller, bad requests are refused with the
+// reason, and SIGTERM stops it cleanly.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
@@ -67,6 +68,24 @@ TEST(ServiceE2ETest, CampaignThroughTheController) {
   EXPECT_EQ(runs.runs(0).seed(), 4u);
   EXPECT_TRUE(fs::exists(runs.runs(0).dir() + "/report.html"));
   EXPECT_TRUE(fs::exists(dir + "/runs/campaign-1-junit.xml"));
+
+  // The CLI's replay goes through the controller's Replay RPC too; a run
+  // that is not finished is refused with the reason, nothing started.
+  rc = test::RunCli({"replay", runs.runs(0).dir(), "--controller", address, "--out",
+                     dir + "/replay"},
+                    dir + "/replay.log", std::chrono::seconds(600));
+  log = test::ReadFile(dir + "/replay.log");
+  EXPECT_EQ(rc, 0) << log << test::ReadFile(dir + "/replay.log.log");
+  EXPECT_NE(log.find("replaying in the controller"), std::string::npos) << log;
+  EXPECT_NE(log.find("original: pass; reproduced 1 of 1"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(dir + "/replay/1/verdict.json"));
+  fs::create_directories(dir + "/unfinished");
+  EXPECT_EQ(test::RunCli({"replay", dir + "/unfinished", "--controller", address},
+                         dir + "/unfinished.log"),
+            2);
+  EXPECT_NE(test::ReadFile(dir + "/unfinished.log").find("no finished run"), std::string::npos)
+      << test::ReadFile(dir + "/unfinished.log");
+  EXPECT_TRUE(fs::is_empty(dir + "/unfinished"));
 
   server->Signal(SIGTERM);
   ASSERT_TRUE(server->WaitFor(std::chrono::seconds(30)));
