@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <thread>
 
@@ -125,10 +126,10 @@ void Subprocess::Signal(int sig) {
 void Subprocess::Stop(std::chrono::milliseconds grace) {
   if (!Running()) return;
   if (grace.count() > 0) {
-    kill(pid_, SIGTERM);
+    kill(-pid_, SIGTERM);
     if (WaitFor(grace)) return;
   }
-  kill(pid_, SIGKILL);
+  kill(-pid_, SIGKILL);
   int status;
   if (waitpid(pid_, &status, 0) == pid_) wait_status_ = status;
 }
@@ -146,6 +147,44 @@ std::string Subprocess::LogTail(size_t max_bytes) const {
   ss << in.rdbuf();
   std::string all = ss.str();
   return all.size() > max_bytes ? all.substr(all.size() - max_bytes) : all;
+}
+
+absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
+                      const std::function<bool()>& stopped) {
+  auto p = Subprocess::Spawn(options);
+  if (!p.ok()) return p.status();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string why;
+  while (!(*p)->WaitFor(std::chrono::milliseconds(20))) {
+    if (stopped && stopped()) {
+      why = "stopped on request";
+    } else if (std::chrono::steady_clock::now() >= deadline) {
+      why = absl::StrCat("took more than ", timeout.count(), " s");
+    } else {
+      continue;
+    }
+    (*p)->Stop(std::chrono::milliseconds(2000));
+    break;
+  }
+  std::string how = (*p)->DescribeExit();
+  if (why.empty() && how == "exited with status 0") return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat(options.argv[0], " ", why.empty() ? how : why,
+                                         " (output: ", options.log_path, "):\n",
+                                         (*p)->LogTail(1500)));
+}
+
+absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
+                                     std::chrono::seconds timeout) {
+  char path[] = "/tmp/swapchaos-output-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("mkstemp: ", std::strerror(errno)));
+  close(fd);
+  absl::Status s = RunToEnd({.argv = argv, .log_path = path}, timeout);
+  std::ifstream in(path, std::ios::binary);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unlink(path);
+  if (!s.ok()) return s;
+  return out;
 }
 
 }  // namespace swapchaos::controller

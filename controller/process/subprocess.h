@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,7 +48,8 @@ class Subprocess {
   // Waits up to `timeout` for exit; true if it has exited.
   bool WaitFor(std::chrono::milliseconds timeout);
   void Signal(int sig);
-  // SIGTERM, up to `grace` to exit, then SIGKILL; always reaps.
+  // SIGTERM, up to `grace` to exit, then SIGKILL, each to the child's whole
+  // process group (make's compilers too); always reaps.
   void Stop(std::chrono::milliseconds grace);
   // "exited with status 1" / "killed by signal 9" / "running".
   std::string DescribeExit();
@@ -63,6 +65,17 @@ class Subprocess {
   const std::string log_path_;
   std::optional<int> wait_status_;
 };
+
+// Runs a tool to its end: OK when it exits 0 within `timeout`. Otherwise
+// (or when `stopped` turns true, e.g. on Ctrl-C, checked every 20 ms) the
+// tool's process group is killed and reaped, and the error names the
+// program, how it ended and the tail of its output (`options.log_path`).
+absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
+                      const std::function<bool()>& stopped = nullptr);
+
+// A short tool's output (stdout and stderr), run as RunToEnd runs it.
+absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
+                                     std::chrono::seconds timeout);
 
 }  // namespace swapchaos::controller
 
