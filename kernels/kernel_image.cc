@@ -62,8 +62,14 @@ absl::StatusOr<KernelImage> ReadKernelImage(const std::string& path,
           absl::StrCat("modules directory ", modules_dir, ": no modules.dep (run depmod?)"));
     }
     image.modules_dir = modules_dir;
-  } else if (fs::exists(fs::path("/lib/modules") / image.release / "modules.dep")) {
-    image.modules_dir = (fs::path("/lib/modules") / image.release).string();
+  } else {
+    // A kernel of swapchaos's cache carries its modules beside its image.
+    for (fs::path root : {fs::path(path).parent_path() / "modules/lib/modules", fs::path("/lib/modules")}) {
+      if (fs::exists(root / image.release / "modules.dep")) {
+        image.modules_dir = (root / image.release).string();
+        break;
+      }
+    }
   }
   return image;
 }

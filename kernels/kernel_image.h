@@ -18,7 +18,8 @@ struct KernelImage {
 
 // Reads the boot protocol header of `path` (a bzImage). Fails with
 // InvalidArgument naming the file when it is not one. `modules_dir` may be
-// empty: then /lib/modules/<release> is used when it exists.
+// empty: then modules/lib/modules/<release> beside the image (a kernel of
+// swapchaos's cache), else /lib/modules/<release>, is used when it exists.
 absl::StatusOr<KernelImage> ReadKernelImage(const std::string& path,
                                             const std::string& modules_dir = "");
 

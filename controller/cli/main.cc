@@ -13,16 +13,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "controller/campaign/campaign.h"
+#include "controller/certify/certify.h"
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
 #include "controller/run/minimize.h"
+#include "controller/report/report.h"
 #include "controller/run/replay.h"
 #include "controller/service/service.h"
 #include "controller/store/store.h"
 #include "controller/scenario/scenario.h"
+#include "kernels/build.h"
 
 namespace {
 namespace fs = std::filesystem;
@@ -84,6 +89,16 @@ commands:
            verdict and signature came back. Exit 0 every time, 1 not every
            time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
            With a controller running, the controller replays it.
+  certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N] [--jobs N]
+          [--out DIR] [--store PATH] [--kernels DIR]
+           run every scenario of the suite (default scenarios/certify) with
+           seeds 1..N (default 3) on the kernel, as a campaign, and write
+           OUT/certificate.json (the kernel's manifest, per scenario passes
+           out of runs and a 95% lower bound on the pass rate, failure
+           signatures with example runs, the suite's sha256, the verdict),
+           junit.xml and report.html (default OUT: runs/certify-<release>-<UTC
+           time>; the same --out resumes). Exit 0 certified, 1 not certified
+           (a run failed), 2 bad input, 3 incomplete or ours.
   kernel build --source TARBALL|GIT_TREE [--series DIR] [--config FRAGMENT,...]
                [--name NAME] [--jobs N] [--kernels DIR]
            build a kernel to test: the source (e.g. Debian's
@@ -492,6 +507,42 @@ int Serve(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// A campaign run in this process, its progress on stdout: opened in the
+// store (or resumed there), run to its end.
+struct LocalCampaign {
+  std::unique_ptr<swapchaos::controller::Store> store;
+  int64_t id;
+};
+absl::StatusOr<LocalCampaign> RunLocalCampaign(const swapchaos::controller::CampaignPlan& plan,
+                                               const std::string& store_path,
+                                               const std::string& runs_dir, int jobs,
+                                               const swapchaos::controller::BootEnv& env) {
+  fs::create_directories(fs::path(store_path).parent_path());
+  auto store = swapchaos::controller::Store::Open(store_path);
+  if (!store.ok()) return store.status();
+  swapchaos::controller::CampaignOptions options{.jobs = jobs,
+                                                 .runs_dir = runs_dir,
+                                                 .out = &std::cout,
+                                                 .live = isatty(STDOUT_FILENO) != 0};
+  auto opened = swapchaos::controller::OpenCampaign(plan, **store);
+  if (!opened.ok()) return opened.status();
+  if (opened->resumed) {
+    std::cout << "resuming campaign " << opened->id << " (" << plan.name << ")"
+              << (opened->requeued ? absl::StrCat("; ", opened->requeued,
+                                                  " runs in flight when it stopped run again")
+                                   : "")
+              << "\n";
+  } else {
+    std::cout << "campaign " << opened->id << " (" << plan.name << "): " << plan.runs.size()
+              << " runs\n";
+  }
+  if (absl::Status s = swapchaos::controller::RunCampaign(plan, opened->id, **store, options, env);
+      !s.ok()) {
+    return s;
+  }
+  return LocalCampaign{*std::move(store), opened->id};
+}
+
 int CampaignCommand(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "status") {
     return CampaignStatus(std::vector<std::string>(args.begin() + 1, args.end()));
@@ -512,32 +563,11 @@ int CampaignCommand(const std::vector<std::string>& args) {
   if (auto stub = ConnectController(flags->Get("controller"))) {
     return RemoteCampaign(*stub, flags->Get("controller"), cmd->arg, *jobs, flags->Get("runs"));
   }
-  fs::create_directories(fs::path(flags->Get("store")).parent_path());
-  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
-  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
-  swapchaos::controller::CampaignOptions options{
-      .jobs = static_cast<int>(*jobs),
-      .runs_dir = flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
-      .out = &std::cout,
-      .live = isatty(STDOUT_FILENO) != 0};
-  auto opened = swapchaos::controller::OpenCampaign(*plan, **store);
-  if (!opened.ok()) return Fail(kExitInfra, std::string(opened.status().message()));
-  if (opened->resumed) {
-    std::cout << "resuming campaign " << opened->id << " (" << plan->name << ")"
-              << (opened->requeued ? absl::StrCat("; ", opened->requeued,
-                                                  " runs in flight when it stopped run again")
-                                   : "")
-              << "\n";
-  } else {
-    std::cout << "campaign " << opened->id << " (" << plan->name << "): " << plan->runs.size()
-              << " runs\n";
-  }
-  if (absl::Status s =
-          swapchaos::controller::RunCampaign(*plan, opened->id, **store, options, cmd->env);
-      !s.ok()) {
-    return Fail(kExitInfra, std::string(s.message()));
-  }
-  auto runs = (*store)->Runs(opened->id);
+  auto ran = RunLocalCampaign(*plan, flags->Get("store"),
+                              flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
+                              static_cast<int>(*jobs), cmd->env);
+  if (!ran.ok()) return Fail(kExitInfra, std::string(ran.status().message()));
+  auto runs = ran->store->Runs(ran->id);
   if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
   return CampaignOutcome(*runs);
 }
@@ -580,6 +610,152 @@ int Check(const std::vector<std::string>& files) {
   return rc;
 }
 
+std::string DefaultKernelsDir() { return DefaultCacheDir() + "/kernels"; }
+
+void PrintKernel(const swapchaos::kernels::CachedKernel& k) {
+  const auto& m = k.manifest;
+  std::cout << m.id().substr(0, 12) << "  " << (m.name().empty() ? "-" : m.name()) << "  "
+            << m.kind() << "  " << m.release() << "  " << m.patches_size() << " patches  "
+            << m.built_at() << "\n    " << k.image << "\n";
+}
+
+int Certify(const std::vector<std::string>& args) {
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  auto flags = Flags::Parse(args, {{"kernel", ""},
+                                   {"suite", "scenarios/certify"},
+                                   {"seeds", "3"},
+                                   {"jobs", "1"},
+                                   {"out", ""},
+                                   {"store", kDefaultStore},
+                                   {"kernels", DefaultKernelsDir()},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto seeds = flags->GetUint("seeds");
+  auto jobs = flags->GetUint("jobs");
+  if (!seeds.ok() || *seeds < 1) return Fail(kExitBadInput, "--seeds must be a number >= 1");
+  if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  if (flags->Get("kernel").empty()) {
+    return Fail(kExitBadInput, "certify needs --kernel (default, a bzImage, or a kernel's name or id)");
+  }
+  // Everything is checked before anything starts or is stored.
+  auto kernel = swapchaos::kernels::ResolveKernel(flags->Get("kernels"), flags->Get("kernel"));
+  if (!kernel.ok()) return Fail(kExitBadInput, std::string(kernel.status().message()));
+  auto suite = swapchaos::controller::LoadSuite(flags->Get("suite"));
+  if (!suite.ok()) return Fail(kExitBadInput, std::string(suite.status().message()));
+  std::string out = flags->Get("out").empty()
+                        ? swapchaos::controller::StampedDir("runs/certify-" + kernel->manifest.release())
+                        : flags->Get("out");
+  fs::create_directories(out);
+  // The campaign it runs, as a file: the same command with the same --out
+  // resumes it after any stop.
+  std::string campaign_file = out + "/campaign.yaml";
+  swapchaos::controller::WriteFileAtomically(
+      campaign_file, swapchaos::controller::CertifyCampaignYaml(*suite, *seeds, kernel->image));
+  auto plan = swapchaos::controller::LoadCampaign(campaign_file);
+  if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
+  std::cout << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
+            << suite->dir() << ": " << suite->files_size() << " scenarios x " << *seeds
+            << " seeds\n";
+  auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(*jobs),
+                              BootEnvFrom(*flags));
+  if (!ran.ok()) {
+    return Fail(kExitInfra, absl::StrCat(ran.status().message(), "\n(the same command with --out ",
+                                         out, " resumes it)"));
+  }
+  auto runs = ran->store->Runs(ran->id);
+  if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
+  swapchaos::kernels::Certificate cert =
+      swapchaos::controller::MakeCertificate(kernel->manifest, *suite, *seeds, *runs);
+  cert.set_campaign_file(fs::absolute(campaign_file).string());
+  std::error_code ec;
+  fs::copy_file(absl::StrCat(out, "/runs/campaign-", ran->id, "-junit.xml"), out + "/junit.xml",
+                fs::copy_options::overwrite_existing, ec);
+  swapchaos::controller::WriteFileAtomically(
+      out + "/report.html", swapchaos::controller::CertificateHtml(cert, *runs, out));
+  // Last, so a certificate.json is there only when the rest is.
+  swapchaos::controller::WriteJsonAtomically(out + "/certificate.json", cert);
+  for (const auto& sr : cert.scenarios()) {
+    std::cout << "  " << sr.scenario() << ": " << sr.passes() << "/" << sr.runs() << " pass"
+              << (sr.failures() ? absl::StrCat(", ", sr.failures(), " fail") : "")
+              << (sr.errors() ? absl::StrCat(", ", sr.errors(), " not judged") : "")
+              << "; pass rate >= " << absl::StrFormat("%.2f", sr.pass_rate_lower_95())
+              << " (95%)\n";
+  }
+  for (const auto& sig : cert.signatures()) {
+    std::cout << "  signature: " << sig.signature() << " (" << sig.count() << " runs, e.g. "
+              << sig.example_runs(0) << ")\n";
+  }
+  std::cout << cert.verdict() << ": " << out << "/certificate.json\n";
+  if (cert.verdict() == "certified") return kExitOk;
+  return cert.verdict() == "not certified" ? kExitFail : kExitInfra;
+}
+
+int KernelCommand(const std::vector<std::string>& args) {
+  if (args.empty()) return Fail(kExitBadInput, "kernel needs build, import, list or show");
+  std::string sub = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (sub == "build") {
+    auto flags = Flags::Parse(rest, {{"source", ""}, {"series", ""}, {"config", ""}, {"name", ""},
+                                     {"jobs", std::to_string(std::max(1u, std::thread::hardware_concurrency()))},
+                                     {"kernels", DefaultKernelsDir()}});
+    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    auto jobs = flags->GetUint("jobs");
+    if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+    if (flags->Get("source").empty()) return Fail(kExitBadInput, "kernel build needs --source");
+    swapchaos::kernels::KernelRecipe recipe{.name = flags->Get("name"),
+                                            .source = flags->Get("source"),
+                                            .series = flags->Get("series")};
+    for (absl::string_view f : absl::StrSplit(flags->Get("config"), ',', absl::SkipEmpty())) {
+      recipe.fragments.emplace_back(f);
+    }
+    auto built = swapchaos::kernels::BuildKernel(
+        recipe, {.kernels_dir = flags->Get("kernels"), .jobs = static_cast<int>(*jobs),
+                 .progress = &std::cout, .stopped = [] { return g_stop.load(); }});
+    if (!built.ok()) {
+      return Fail(swapchaos::controller::IsBadInput(built.status()) ? kExitBadInput : kExitInfra,
+                  std::string(built.status().message()));
+    }
+    PrintKernel(*built);
+    return kExitOk;
+  }
+  if (sub == "import") {
+    auto flags = Flags::Parse(rest, {{"image", ""}, {"modules", ""}, {"name", ""},
+                                     {"kernels", DefaultKernelsDir()}});
+    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (flags->Get("image").empty()) return Fail(kExitBadInput, "kernel import needs --image");
+    auto imported = swapchaos::kernels::ImportKernel(flags->Get("name"), flags->Get("image"),
+                                                     flags->Get("modules"), flags->Get("kernels"));
+    if (!imported.ok()) {
+      return Fail(swapchaos::controller::IsBadInput(imported.status()) ? kExitBadInput : kExitInfra,
+                  std::string(imported.status().message()));
+    }
+    PrintKernel(*imported);
+    return kExitOk;
+  }
+  if (sub == "list" || sub == "show") {
+    bool show = sub == "show";
+    if (show && (rest.empty() || rest[0].starts_with("--"))) {
+      return Fail(kExitBadInput, "kernel show needs a kernel's name or id first");
+    }
+    auto flags = Flags::Parse(std::vector<std::string>(rest.begin() + show, rest.end()),
+                              {{"kernels", DefaultKernelsDir()}});
+    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (show) {
+      auto k = swapchaos::kernels::FindKernel(flags->Get("kernels"), rest[0]);
+      if (!k.ok()) return Fail(kExitBadInput, std::string(k.status().message()));
+      std::cout << swapchaos::controller::ToJson(k->manifest) << "\nimage: " << k->image << "\n";
+      return kExitOk;
+    }
+    auto all = swapchaos::kernels::ListKernels(flags->Get("kernels"));
+    if (!all.ok()) return Fail(kExitInfra, std::string(all.status().message()));
+    if (all->empty()) std::cout << "no kernels in " << flags->Get("kernels") << "\n";
+    for (const auto& k : *all) PrintKernel(k);
+    return kExitOk;
+  }
+  return Fail(kExitBadInput, "kernel needs build, import, list or show, not '" + sub + "'");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -607,5 +783,7 @@ int main(int argc, char** argv) {
   if (command == "campaign") return CampaignCommand(args);
   if (command == "failures") return Failures(args);
   if (command == "serve") return Serve(args);
+  if (command == "kernel") return KernelCommand(args);
+  if (command == "certify") return Certify(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }

@@ -168,9 +168,17 @@ absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
   }
   std::string how = (*p)->DescribeExit();
   if (why.empty() && how == "exited with status 0") return absl::OkStatus();
-  return absl::AbortedError(absl::StrCat(options.argv[0], " ", why.empty() ? how : why,
-                                         " (output: ", options.log_path, "):\n",
-                                         (*p)->LogTail(1500)));
+  // The program's name, past env(1) and its assignments.
+  std::string name = options.argv[0];
+  for (const std::string& a : options.argv) {
+    if (a != "env" && a.find('=') == std::string::npos) {
+      name = a;
+      break;
+    }
+  }
+  std::string message = absl::StrCat(name, " ", why.empty() ? how : why, " (output: ",
+                                     options.log_path, "):\n", (*p)->LogTail(1500));
+  return stopped && stopped() ? absl::CancelledError(message) : absl::AbortedError(message);
 }
 
 absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,

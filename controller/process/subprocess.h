@@ -68,8 +68,9 @@ class Subprocess {
 
 // Runs a tool to its end: OK when it exits 0 within `timeout`. Otherwise
 // (or when `stopped` turns true, e.g. on Ctrl-C, checked every 20 ms) the
-// tool's process group is killed and reaped, and the error names the
-// program, how it ended and the tail of its output (`options.log_path`).
+// tool's process group is killed and reaped, and the error (Aborted;
+// Cancelled when stopped) names the program, how it ended and the tail of
+// its output (`options.log_path`).
 absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
                       const std::function<bool()>& stopped = nullptr);
 

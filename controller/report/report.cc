@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 
 namespace swapchaos::controller {
@@ -187,6 +188,30 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
   return Page(absl::StrCat("swapchaos: ", v.scenario(), " ", v.verdict()), body);
 }
 
+namespace {
+
+// A row per run, linking each run's report.html.
+std::string RunsTable(const std::vector<StoredRun>& runs, const std::string& relative_to) {
+  std::string t =
+      "<table><tr><th>run</th><th>scenario</th><th>seed</th><th>kernel</th><th>verdict</th>"
+      "<th>signature or error</th><th>wall s</th></tr>";
+  for (const StoredRun& r : runs) {
+    std::string outcome = r.status == "done" ? r.verdict : r.status;
+    std::string link =
+        std::filesystem::path(r.dir).lexically_relative(relative_to).string() + "/report.html";
+    absl::StrAppend(&t, "<tr><td><a href=\"", Esc(link), "\">", r.id, "</a></td><td>",
+                    Esc(std::filesystem::path(r.scenario).filename().string()), "</td><td>",
+                    r.seed, "</td><td>", Esc(r.kernel_release.empty() ? (r.kernel.empty() ? "default" : r.kernel) : r.kernel_release),
+                    "</td><td class=\"", Esc(outcome), "\">", Esc(outcome), "</td><td>",
+                    Esc(r.status == "error" ? r.error : r.signature), "</td><td>",
+                    absl::StrFormat("%.0f", r.wall_s), "</td></tr>");
+  }
+  absl::StrAppend(&t, "</table>");
+  return t;
+}
+
+}  // namespace
+
 std::string CampaignReportHtml(const StoredCampaign& c, const std::vector<StoredRun>& runs,
                                const std::string& relative_to) {
   int pass = 0, fail = 0, error = 0;
@@ -200,22 +225,48 @@ std::string CampaignReportHtml(const StoredCampaign& c, const std::vector<Stored
                                   " runs: <span class=\"pass\">", pass,
                                   " pass</span>, <span class=\"fail\">", fail,
                                   " fail</span>, <span class=\"error\">", error,
-                                  " error</span>.</p><table><tr><th>run</th><th>scenario</th>"
-                                  "<th>seed</th><th>kernel</th><th>verdict</th><th>signature or "
-                                  "error</th><th>wall s</th></tr>");
-  for (const StoredRun& r : runs) {
-    std::string outcome = r.status == "done" ? r.verdict : r.status;
-    std::string link =
-        std::filesystem::path(r.dir).lexically_relative(relative_to).string() + "/report.html";
-    absl::StrAppend(&body, "<tr><td><a href=\"", Esc(link), "\">", r.id, "</a></td><td>",
-                    Esc(std::filesystem::path(r.scenario).filename().string()), "</td><td>",
-                    r.seed, "</td><td>", Esc(r.kernel_release.empty() ? (r.kernel.empty() ? "default" : r.kernel) : r.kernel_release),
-                    "</td><td class=\"", Esc(outcome), "\">", Esc(outcome), "</td><td>",
-                    Esc(r.status == "error" ? r.error : r.signature), "</td><td>",
-                    absl::StrFormat("%.0f", r.wall_s), "</td></tr>");
+                                  " error</span>.</p>", RunsTable(runs, relative_to));
+  return Page(absl::StrCat("swapchaos campaign ", c.name), body);
+}
+
+std::string CertificateHtml(const kernels::Certificate& c, const std::vector<StoredRun>& runs,
+                            const std::string& relative_to) {
+  const kernels::KernelManifest& k = c.kernel();
+  std::string verdict_class = c.verdict() == "certified" ? "pass" : c.verdict() == "not certified" ? "fail" : "error";
+  std::string body = absl::StrCat(
+      "<h1>Kernel ", Esc(k.release()), ": <span class=\"", verdict_class, "\">", Esc(c.verdict()),
+      "</span></h1><p>", Esc(c.rule()), "</p><p>Kernel ", Esc(k.id().substr(0, 12)), " (",
+      Esc(k.kind()), ", ", Esc(k.source().path()), ", ", k.patches_size(), " patches, image sha256 ",
+      Esc(k.image_sha256().substr(0, 16)), "...); suite ", Esc(c.suite().dir()), " (sha256 ",
+      Esc(c.suite().sha256().substr(0, 16)), "...), ", c.seeds(), " seeds per scenario; issued ",
+      Esc(c.issued_at()), ".</p><table><tr><th>scenario</th><th>runs</th><th>pass</th><th>fail</th>"
+      "<th>error</th><th>pass rate &ge; (95%)</th></tr>");
+  for (const kernels::ScenarioResult& s : c.scenarios()) {
+    absl::StrAppend(&body, "<tr><td>", Esc(s.scenario()), "</td><td>", s.runs(), "</td><td>",
+                    s.passes(), "</td><td class=\"", s.failures() ? "fail" : "", "\">", s.failures(),
+                    "</td><td>", s.errors(), "</td><td>",
+                    absl::StrFormat("%.2f", s.pass_rate_lower_95()), "</td></tr>");
   }
   absl::StrAppend(&body, "</table>");
-  return Page(absl::StrCat("swapchaos campaign ", c.name), body);
+  if (c.signatures_size() > 0) {
+    absl::StrAppend(&body, "<h2>Failure signatures</h2><table><tr><th>signature</th><th>runs</th>"
+                           "<th>scenarios</th></tr>");
+    for (const kernels::SignatureSeen& s : c.signatures()) {
+      absl::StrAppend(&body, "<tr><td class=\"fail\">", Esc(s.signature()), "</td><td>", s.count(),
+                      "</td><td>", Esc(absl::StrJoin(s.scenarios(), ", ")), "</td></tr>");
+    }
+    absl::StrAppend(&body, "</table>");
+  }
+  absl::StrAppend(&body, "<h2>Runs</h2>", RunsTable(runs, relative_to));
+  for (const StoredRun& r : runs) {
+    if (r.status != "done" || r.verdict != "fail") continue;
+    std::string link =
+        std::filesystem::path(r.dir).lexically_relative(relative_to).string() + "/report.html";
+    absl::StrAppend(&body, "<h2>Run ", r.id, ": ", Esc(std::filesystem::path(r.scenario).filename().string()),
+                    ", seed ", r.seed, ": ", Esc(r.signature), "</h2><iframe src=\"", Esc(link),
+                    "\" style=\"width:100%;height:900px;border:1px solid #ccc\"></iframe>");
+  }
+  return Page(absl::StrCat("swapchaos certificate ", k.release()), body);
 }
 
 std::string JUnitXml(const StoredCampaign& c, const std::vector<StoredRun>& runs) {

@@ -7,6 +7,7 @@
 #include "controller/oracles/oracles.h"
 #include "controller/store/store.h"
 #include "swapchaos/controller.pb.h"
+#include "swapchaos/kernel.pb.h"
 
 // Reports: self-contained HTML (inline SVG, no scripts, nothing fetched) and
 // JUnit XML for CI systems.
@@ -21,6 +22,12 @@ std::string RunReportHtml(const History& h, const Verdict& v);
 // time), linking each run's report.html.
 std::string CampaignReportHtml(const StoredCampaign& c, const std::vector<StoredRun>& runs,
                                const std::string& runs_relative_to);
+
+// A certificate: the verdict and its rule, per-scenario pass counts and
+// bounds, the failure signatures, the runs, then each failing run's own
+// report (timelines and trace) framed inline.
+std::string CertificateHtml(const kernels::Certificate& c, const std::vector<StoredRun>& runs,
+                            const std::string& relative_to);
 
 // One testsuite, a testcase per run: a failure carries the signature, an
 // error the harness's message, a run not done yet is skipped.

@@ -1,0 +1,125 @@
+#include "controller/certify/certify.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "controller/scenario/scenario.h"
+#include "kernels/hash.h"
+
+namespace swapchaos::controller {
+namespace fs = std::filesystem;
+using kernels::Certificate;
+using kernels::CertifySuite;
+
+double WilsonLower95(int passes, int runs) {
+  if (runs <= 0) return 0;
+  const double z = 1.959963984540054, n = runs, p = static_cast<double>(passes) / n;
+  double centre = p + z * z / (2 * n);
+  double margin = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  return std::max(0.0, (centre - margin) / (1 + z * z / n));
+}
+
+absl::StatusOr<CertifySuite> LoadSuite(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat("suite ", dir, ": no such directory"));
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".yaml") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("suite ", dir, " holds no *.yaml scenario"));
+  }
+  CertifySuite suite;
+  suite.set_dir(fs::absolute(dir).lexically_normal().string());
+  kernels::Sha256 whole;
+  for (const fs::path& f : files) {
+    if (auto loaded = LoadScenario(f.string()); !loaded.ok()) return loaded.status();
+    std::ifstream in(f, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    kernels::Sha256 one;
+    one.Update(text);
+    kernels::KernelFile* kf = suite.add_files();
+    kf->set_name(f.filename().string());
+    kf->set_sha256(one.HexDigest());
+    whole.Update(absl::StrCat(kf->name(), " ", kf->sha256(), "\n"));
+  }
+  suite.set_sha256(whole.HexDigest());
+  return suite;
+}
+
+std::string CertifyCampaignYaml(const CertifySuite& suite, uint32_t seeds,
+                                const std::string& image) {
+  std::string yaml = absl::StrCat("# Written by swapchaos certify: the suite ", suite.dir(),
+                                  " (sha256 ", suite.sha256(), ").\nname: certify\nscenarios:\n");
+  for (const kernels::KernelFile& f : suite.files()) {
+    absl::StrAppend(&yaml, "  - \"", suite.dir(), "/", f.name(), "\"\n");
+  }
+  absl::StrAppend(&yaml, "seeds: {count: ", seeds, "}\nkernels: [\"",
+                  image.empty() ? "default" : image, "\"]\n");
+  return yaml;
+}
+
+Certificate MakeCertificate(const kernels::KernelManifest& kernel, const CertifySuite& suite,
+                            uint32_t seeds, const std::vector<StoredRun>& runs) {
+  Certificate c;
+  *c.mutable_kernel() = kernel;
+  *c.mutable_suite() = suite;
+  c.set_seeds(seeds);
+  std::map<std::string, kernels::ScenarioResult> by_scenario;
+  for (const kernels::KernelFile& f : suite.files()) by_scenario[f.name()].set_scenario(f.name());
+  std::map<std::string, kernels::SignatureSeen> signatures;
+  int failures = 0, unjudged = 0;
+  for (const StoredRun& r : runs) {
+    std::string name = fs::path(r.scenario).filename().string();
+    kernels::ScenarioResult& s = by_scenario[name];
+    s.set_scenario(name);
+    s.set_runs(s.runs() + 1);
+    if (r.status == "done" && r.verdict == "pass") {
+      s.set_passes(s.passes() + 1);
+    } else if (r.status == "done" && r.verdict == "fail") {
+      s.set_failures(s.failures() + 1);
+      ++failures;
+      kernels::SignatureSeen& sig = signatures[r.signature];
+      sig.set_signature(r.signature);
+      sig.set_count(sig.count() + 1);
+      if (std::find(sig.scenarios().begin(), sig.scenarios().end(), name) == sig.scenarios().end()) {
+        sig.add_scenarios(name);
+      }
+      if (sig.example_runs_size() < 3) sig.add_example_runs(r.dir);
+    } else {
+      s.set_errors(s.errors() + 1);
+      ++unjudged;
+    }
+  }
+  for (auto& [name, s] : by_scenario) {
+    if (s.runs() < seeds) unjudged += static_cast<int>(seeds - s.runs());
+    s.set_pass_rate_lower_95(
+        WilsonLower95(static_cast<int>(s.passes()), static_cast<int>(s.passes() + s.failures())));
+    *c.add_scenarios() = s;
+  }
+  std::vector<kernels::SignatureSeen> seen;
+  for (auto& [title, s] : signatures) seen.push_back(s);
+  std::stable_sort(seen.begin(), seen.end(), [](const auto& a, const auto& b) { return a.count() > b.count(); });
+  for (auto& s : seen) *c.add_signatures() = s;
+  c.set_verdict(failures > 0 ? "not certified" : unjudged > 0 ? "incomplete" : "certified");
+  c.set_rule(absl::StrCat(
+      "Certified when every run of every scenario (", suite.files_size(), " scenarios x ", seeds,
+      " seeds) was judged and passed; one failure is a finding and refuses it; runs that could "
+      "not be judged leave it incomplete. ",
+      failures, " failed, ", unjudged, " not judged."));
+  c.set_issued_at(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
+  return c;
+}
+
+}  // namespace swapchaos::controller

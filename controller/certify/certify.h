@@ -1,0 +1,37 @@
+#ifndef SWAPCHAOS_CONTROLLER_CERTIFY_CERTIFY_H_
+#define SWAPCHAOS_CONTROLLER_CERTIFY_CERTIFY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/store/store.h"
+#include "swapchaos/kernel.pb.h"
+
+// Certification: a kernel run against a fixed suite of scenarios over N
+// seeds each (as a campaign), and the certificate that says what came of it.
+namespace swapchaos::controller {
+
+// The lower bound of the Wilson score interval at 95% for `passes` out of
+// `runs` (0 when runs is 0): how low the true pass rate may be, given what
+// was seen. 3 of 3 gives 0.44, 30 of 30 gives 0.89.
+double WilsonLower95(int passes, int runs);
+
+// A suite directory: its *.yaml scenarios (in name order), each loaded and
+// checked, and its identity. Bad input names the file, line and field.
+absl::StatusOr<kernels::CertifySuite> LoadSuite(const std::string& dir);
+
+// The campaign file certify runs: every suite scenario x seeds 1..N x the
+// kernel's image (empty: the default kernel).
+std::string CertifyCampaignYaml(const kernels::CertifySuite& suite, uint32_t seeds,
+                                const std::string& image);
+
+// The certificate from the campaign's runs (see Certificate.verdict).
+kernels::Certificate MakeCertificate(const kernels::KernelManifest& kernel,
+                                     const kernels::CertifySuite& suite,
+                                     uint32_t seeds, const std::vector<StoredRun>& runs);
+
+}  // namespace swapchaos::controller
+
+#endif  // SWAPCHAOS_CONTROLLER_CERTIFY_CERTIFY_H_

@@ -1,0 +1,137 @@
+// A kernel built as a user builds one: Debian's 6.1 source, tinyconfig plus
+// swapchaos.config, into the kernel cache (kept in the build tree, so a
+// second run finds it by identity), then certified against a suite of one
+// short run, which it must pass. A mutant of it
+// (kernels/mutants/swap-read-corrupt) must not be certified, with the
+// signature its README names. A fragment that turns off what the oracles
+// need is refused before compiling, naming the option.
+#include <filesystem>
+#include <fstream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "gtest/gtest.h"
+#include "swapchaos/kernel.pb.h"
+#include "testing/cli.h"
+#include "testing/shell.h"
+
+namespace swapchaos::kernels {
+namespace {
+namespace fs = std::filesystem;
+constexpr char kSource[] = "/usr/src/linux-source-6.1.tar.xz";
+
+TEST(KernelE2ETest, FragmentTurningOffWhatTheOraclesNeedIsRefused) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/nopsi.config") << "# CONFIG_PSI is not set\n";
+  int rc = test::RunCli({"kernel", "build", "--source", kSource, "--config", dir + "/nopsi.config",
+                         "--kernels", dir + "/kernels"},
+                        dir + "/log", std::chrono::seconds(900));
+  std::string log = test::ReadFile(dir + "/log");
+  EXPECT_EQ(rc, 2) << log;
+  EXPECT_NE(log.find("CONFIG_PSI (wanted y, got not set) [swapchaos.config]"), std::string::npos)
+      << log;
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir + "/kernels")) {
+    if (e.path().filename() != ".ccache") left.push_back(e.path().filename().string());
+  }
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_TRUE(left[0].ends_with(".failed.log")) << left[0];
+}
+
+// Builds (or finds) a kernel of the 6.1 source with `series` applied and
+// returns its id (a prefix, as `kernel build` prints it).
+std::string BuildKernel(const std::string& dir, const std::string& name,
+                        const std::string& series) {
+  std::vector<std::string> args = {"kernel", "build", "--source", kSource, "--name", name,
+                                   "--kernels", SWAPCHAOS_TEST_KERNELS};
+  if (!series.empty()) {
+    args.push_back("--series");
+    args.push_back(series);
+  }
+  int rc = test::RunCli(args, dir + "/build-" + name + ".log", std::chrono::seconds(3600));
+  std::string built = test::ReadFile(dir + "/build-" + name + ".log");
+  EXPECT_EQ(rc, 0) << built;
+  // Its id, as the build printed it (a kernel already in the cache keeps
+  // the name it was first built with).
+  size_t line = built.rfind('\n', built.rfind("\n    ") - 1);
+  std::string id = built.substr(line + 1, 12);
+  rc = test::RunCli({"kernel", "show", id, "--kernels", SWAPCHAOS_TEST_KERNELS},
+                    dir + "/show-" + name + ".log");
+  std::string show = test::ReadFile(dir + "/show-" + name + ".log");
+  EXPECT_EQ(rc, 0) << show;
+  EXPECT_NE(show.find("\"package\":\"linux-source-6.1\""), std::string::npos) << show;
+  size_t at = show.find("image: ");
+  if (at == std::string::npos) return "";
+  EXPECT_TRUE(fs::exists(show.substr(at + 7, show.find('\n', at) - at - 7))) << show;
+  return id;
+}
+
+// `swapchaos certify` of the kernel `id` against a suite of the quick
+// scenario alone, one seed; the exit status and the certificate.
+int CertifyQuick(const std::string& dir, const std::string& id, Certificate* cert) {
+  fs::create_directories(dir + "/suite");
+  fs::copy_file(SWAPCHAOS_QUICK, dir + "/suite/quick.yaml", fs::copy_options::overwrite_existing);
+  int rc = test::RunCli({"certify", "--kernel", id, "--kernels", SWAPCHAOS_TEST_KERNELS, "--suite",
+                         dir + "/suite", "--seeds", "1", "--out", dir + "/cert", "--store",
+                         dir + "/store.db"},
+                        dir + "/certify.log", std::chrono::seconds(900));
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  test::ReadFile(dir + "/cert/certificate.json"), cert)
+                  .ok())
+      << test::ReadFile(dir + "/certify.log");
+  EXPECT_TRUE(fs::exists(dir + "/cert/junit.xml"));
+  EXPECT_TRUE(fs::exists(dir + "/cert/report.html"));
+  return rc;
+}
+
+TEST(KernelE2ETest, BuiltFromDebianSourceIsCertifiedOnAQuickRun) {
+  std::string dir = test::UniqueTempDir();
+  std::string id = BuildKernel(dir, "stock-6.1", "");
+  ASSERT_FALSE(id.empty());
+  Certificate cert;
+  int rc = CertifyQuick(dir, id, &cert);
+  EXPECT_EQ(rc, 0) << test::ReadFile(dir + "/certify.log");
+  EXPECT_EQ(cert.verdict(), "certified");
+  EXPECT_EQ(cert.kernel().source().package(), "linux-source-6.1");
+  EXPECT_NE(cert.kernel().release().find("-swapchaos-"), std::string::npos);
+  ASSERT_EQ(cert.scenarios_size(), 1);
+  EXPECT_EQ(cert.scenarios(0).passes(), 1u);
+  // What the oracles read was there: vm event counters and memory PSI.
+  for (const auto& e : fs::recursive_directory_iterator(dir + "/cert/runs")) {
+    if (e.path().filename() != "telemetry.jsonl") continue;
+    std::string telemetry = test::ReadFile(e.path().string());
+    EXPECT_NE(telemetry.find("\"pswpout\""), std::string::npos);
+    EXPECT_NE(telemetry.find("\"total_us\""), std::string::npos);
+  }
+}
+
+// The negative control: the same certification of a kernel that corrupts
+// swap-ins says no, with the signature its README names.
+TEST(KernelE2ETest, MutantCorruptingSwapInsIsNotCertified) {
+  std::string dir = test::UniqueTempDir();
+  std::string id = BuildKernel(dir, "swap-read-corrupt",
+                               std::string(SWAPCHAOS_MUTANTS) + "/swap-read-corrupt");
+  ASSERT_FALSE(id.empty());
+  Certificate cert;
+  int rc = CertifyQuick(dir, id, &cert);
+  EXPECT_EQ(rc, 1) << test::ReadFile(dir + "/certify.log");
+  EXPECT_EQ(cert.verdict(), "not certified");
+  ASSERT_EQ(cert.signatures_size(), 1) << test::ReadFile(dir + "/certify.log");
+  EXPECT_EQ(cert.signatures(0).signature(), "page content mismatch");
+  ASSERT_EQ(cert.kernel().patches_size(), 1);
+  EXPECT_EQ(cert.kernel().patches(0).name(), "0001-nbd-corrupt-one-read-in-256.patch");
+}
+
+TEST(KernelE2ETest, CertifyOfAnUnknownKernelStartsNothing) {
+  std::string dir = test::UniqueTempDir();
+  int rc = test::RunCli({"certify", "--kernel", "nosuch", "--kernels", dir + "/kernels", "--store",
+                         dir + "/store.db", "--out", dir + "/cert"},
+                        dir + "/log");
+  EXPECT_EQ(rc, 2) << test::ReadFile(dir + "/log");
+  EXPECT_NE(test::ReadFile(dir + "/log").find("no kernel named nosuch"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir + "/store.db"));
+  EXPECT_FALSE(fs::exists(dir + "/cert"));
+}
+
+}  // namespace
+}  // namespace swapchaos::kernels
