@@ -62,10 +62,12 @@ TEST(KconfigTest, SwapchaosFragmentHasWhatTheOraclesNeed) {
   ASSERT_TRUE(f.ok()) << f.status();
   for (const char* option : {"CONFIG_VM_EVENT_COUNTERS", "CONFIG_PSI", "CONFIG_KALLSYMS",
                              "CONFIG_DETECT_HUNG_TASK", "CONFIG_BLK_DEV_NBD", "CONFIG_SWAP",
-                             "CONFIG_VIRTIO_NET", "CONFIG_NET_SCH_NETEM", "CONFIG_ACPI"}) {
+                             "CONFIG_VIRTIO_NET", "CONFIG_NET_SCH_NETEM", "CONFIG_ACPI",
+                             "CONFIG_SLUB"}) {
     EXPECT_EQ(f->count(option), 1u) << option;
     EXPECT_EQ(f->at(option), "y") << option;
   }
+  EXPECT_EQ(f->at("CONFIG_SLOB"), "n");  // no pfmemalloc tracking in SLOB
 }
 
 }  // namespace
