@@ -71,11 +71,13 @@ TEST(ServiceE2ETest, CampaignThroughTheController) {
 
   // The CLI's replay goes through the controller's Replay RPC too; a run
   // that is not finished is refused with the reason, nothing started.
+  // (The controller writes the replay's progress to OUT.log: the CLI's own
+  // output goes elsewhere.)
   rc = test::RunCli({"replay", runs.runs(0).dir(), "--controller", address, "--out",
                      dir + "/replay"},
-                    dir + "/replay.log", std::chrono::seconds(600));
-  log = test::ReadFile(dir + "/replay.log");
-  EXPECT_EQ(rc, 0) << log << test::ReadFile(dir + "/replay.log.log");
+                    dir + "/replay-cli.log", std::chrono::seconds(600));
+  log = test::ReadFile(dir + "/replay-cli.log");
+  EXPECT_EQ(rc, 0) << log << test::ReadFile(dir + "/replay.log");
   EXPECT_NE(log.find("replaying in the controller"), std::string::npos) << log;
   EXPECT_NE(log.find("original: pass; reproduced 1 of 1"), std::string::npos) << log;
   EXPECT_TRUE(fs::exists(dir + "/replay/1/verdict.json"));
