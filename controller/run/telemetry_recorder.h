@@ -19,9 +19,8 @@ namespace swapchaos::controller {
 // with the host clock as it arrives. Stops when destroyed. Thread-safe.
 //
 // A callback reactor, not a thread per stream: each sample is handled on
-// the gRPC thread that received it, which halved the controller's CPU per
-// followed agent (controller_scale_bench) by saving a thread hand-off and
-// two context switches per sample.
+// the gRPC thread that received it (no thread hand-off per sample, no
+// thread per agent).
 class TelemetryRecorder : private grpc::ClientReadReactor<agent::Sample> {
  public:
   TelemetryRecorder(AgentClient& client, uint32_t hz, const std::string& path);
