@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -45,13 +43,11 @@ absl::StatusOr<CertifySuite> LoadSuite(const std::string& dir) {
   kernels::Sha256 whole;
   for (const fs::path& f : files) {
     if (auto loaded = LoadScenario(f.string()); !loaded.ok()) return loaded.status();
-    std::ifstream in(f, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    kernels::Sha256 one;
-    one.Update(text);
+    auto digest = kernels::Sha256OfFile(f.string());
+    if (!digest.ok()) return digest.status();
     kernels::KernelFile* kf = suite.add_files();
     kf->set_name(f.filename().string());
-    kf->set_sha256(one.HexDigest());
+    kf->set_sha256(*digest);
     whole.Update(absl::StrCat(kf->name(), " ", kf->sha256(), "\n"));
   }
   suite.set_sha256(whole.HexDigest());
