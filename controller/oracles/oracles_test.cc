@@ -115,6 +115,38 @@ TEST(OraclesTest, OomKillUnlessExpected) {
   EXPECT_EQ(Judge(h).verdict(), "pass");
 }
 
+TEST(OraclesTest, StallBeforeAnyFaultComesFirst) {
+  History h = Smoke();
+  EXPECT_EQ(Find(Judge(h), "progress_before_faults").outcome(), "pass");
+  // Nothing moves for 25 s of samples before the first fault is applied: the
+  // kernel failed with no fault on, whatever else fails later.
+  int64_t first_apply = h.faults[0].host_unix_ms();
+  const agent::Sample* frozen = nullptr;
+  for (agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() >= first_apply) break;
+    if (frozen == nullptr && s.host_unix_ms() >= h.victim.front().host_unix_ms() + 1000) {
+      frozen = &s;
+      continue;
+    }
+    if (frozen != nullptr) {
+      *s.mutable_tasks() = frozen->tasks();
+      *s.mutable_vmstat() = frozen->vmstat();
+    }
+  }
+  ASSERT_NE(frozen, nullptr);
+  // Stretch the frozen stretch to 25 s on the host clock.
+  for (agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() > frozen->host_unix_ms()) s.set_host_unix_ms(s.host_unix_ms() + 25000);
+  }
+  for (FaultEvent& e : h.faults) e.set_host_unix_ms(e.host_unix_ms() + 25000);
+  h.victim.back().mutable_tasks(0)->set_state("killed");
+  h.victim.back().mutable_tasks(0)->set_detail("killed by signal 7 (Bus error)");
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.signature(), "stalled before any fault");
+  EXPECT_NE(Find(v, "progress_before_faults").evidence().find("tasks running"), std::string::npos)
+      << Find(v, "progress_before_faults").evidence();
+}
+
 TEST(OraclesTest, UnfinishedRunDirectoryIsBadInput) {
   auto h = LoadHistory("/nonexistent/run");
   ASSERT_FALSE(h.ok());

@@ -49,6 +49,15 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_EQ(test::ReadFile(out + "/verdict.json"), verdict_before);
 }
 
+// Why to skip the rest of a test on a run whose swap stopped before the
+// first fault (a kernel finding, seen once in CI on the default kernel: 83
+// pages out, then nothing for 30 s with the server alive): such a run says
+// nothing of the fault. Empty when it was not one.
+std::string StalledBeforeFaults(const Verdict& v, const std::string& dir) {
+  if (v.signature() != "stalled before any fault") return "";
+  return "kernel finding: swap stalled with no fault applied (console: " + dir + "/console.log)";
+}
+
 // The negative control: the oracles must be able to say no.
 TEST(ChaosE2ETest, KilledNbdServerFailsWithItsSignature) {
   std::string dir = test::UniqueTempDir();
@@ -63,6 +72,7 @@ TEST(ChaosE2ETest, KilledNbdServerFailsWithItsSignature) {
   ASSERT_TRUE(
       google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/verdict.json"), &v).ok());
   EXPECT_EQ(v.verdict(), "fail");
+  if (std::string why = StalledBeforeFaults(v, out); !why.empty()) GTEST_SKIP() << why;
   EXPECT_EQ(v.signature(), "workload task killed: Bus error") << log;
   // The kernel said why on its console.
   std::string console = test::ReadFile(out + "/console.log");
@@ -75,12 +85,16 @@ TEST(ChaosE2ETest, KilledNbdServerFailsWithItsSignature) {
   rc = test::RunCli({"replay", out, "--out", dir + "/replay"}, dir + "/replay.log",
                     std::chrono::seconds(600));
   std::string replay_log = test::ReadFile(dir + "/replay.log");
-  EXPECT_EQ(rc, 0) << replay_log;
-  EXPECT_NE(replay_log.find("reproduced 1 of 1"), std::string::npos) << replay_log;
   Verdict again;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
                   test::ReadFile(dir + "/replay/1/verdict.json"), &again)
-                  .ok());
+                  .ok())
+      << replay_log;
+  if (std::string why = StalledBeforeFaults(again, dir + "/replay/1"); !why.empty()) {
+    GTEST_SKIP() << why;
+  }
+  EXPECT_EQ(rc, 0) << replay_log;
+  EXPECT_NE(replay_log.find("reproduced 1 of 1"), std::string::npos) << replay_log;
   EXPECT_EQ(again.signature(), v.signature());
   EXPECT_EQ(again.seed(), v.seed());
   EXPECT_EQ(test::NetNamespaces(), before);
