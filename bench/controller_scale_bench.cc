@@ -5,9 +5,11 @@
 // each N this process's CPU (1.0 = one core) and the latency of Info RPCs
 // made while the streams flow. The cost per agent at the smallest N is the
 // baseline; the N at one core is extrapolated from the largest N measured.
-// Target: >= 500 agents at one core.
+// Target: >= 500 agents at one core. Also what one sample costs as JSON,
+// protobuf's printer against ours.
 //
 //   build/bin/controller_scale_bench [--agents 25,50,100,200] [--seconds S]
+#include <google/protobuf/util/json_util.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,12 +31,39 @@
 #include "controller/run/telemetry_recorder.h"
 #include "controller/vm/agent_client.h"
 #include "controller/vm/topology.h"
+#include "proto/json.h"
 
 namespace {
 namespace fs = std::filesystem;
 using namespace swapchaos::controller;
 using Clock = std::chrono::steady_clock;
 using swapchaos::bench::Percentile;
+
+// What writing one real sample as a telemetry.jsonl line costs, with
+// protobuf's printer (the baseline, what the recorder used before) and with
+// ours, measured here and now.
+void PrintJsonCost(const swapchaos::agent::Sample& sample) {
+  constexpr int kRounds = 2000;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  size_t bytes = 0;
+  auto t0 = Clock::now();
+  for (int i = 0; i < kRounds; ++i) {
+    std::string out;
+    (void)google::protobuf::util::MessageToJsonString(sample, &out, opts);
+    bytes += out.size();
+  }
+  double theirs = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / kRounds;
+  t0 = Clock::now();
+  for (int i = 0; i < kRounds; ++i) {
+    std::string out;
+    swapchaos::AppendJson(sample, &out);
+    bytes += out.size();
+  }
+  double ours = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / kRounds;
+  std::printf("one sample as JSON (%zu bytes): protobuf's printer %.1f us, ours %.1f us (%.1fx)\n",
+              bytes / (2 * kRounds), theirs, ours, theirs / ours);
+}
 
 }  // namespace
 
@@ -122,6 +151,9 @@ int main(int argc, char** argv) {
                 (samples - samples_before) / wall, cpu, Percentile(info_ms, 50),
                 Percentile(info_ms, 99), per_agent, per_agent / base_per_agent);
     std::fflush(stdout);
+    if (n == sizes.front()) {
+      if (auto sample = streams[0]->Latest(); sample.has_value()) PrintJsonCost(*sample);
+    }
     streams.clear();
     clients.clear();
     for (auto& a : agents) a->Stop(std::chrono::milliseconds(2000));

@@ -1,6 +1,5 @@
 #include "controller/run/run.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 
@@ -16,6 +15,7 @@
 #include "controller/vm/accel.h"
 #include "kernels/guest_image.h"
 #include "kernels/kernel_image.h"
+#include "proto/json.h"
 
 namespace swapchaos::controller {
 namespace fs = std::filesystem;
@@ -135,9 +135,7 @@ absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::s
 
 std::string ToJson(const google::protobuf::Message& m) {
   std::string out;
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  AppendJson(m, &out);
   return out;
 }
 

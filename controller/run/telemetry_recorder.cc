@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "controller/run/run.h"
+#include "proto/json.h"
 
 namespace swapchaos::controller {
 
@@ -28,12 +29,21 @@ TelemetryRecorder::~TelemetryRecorder() {
 
 void TelemetryRecorder::OnReadDone(bool ok) {
   if (!ok) return;  // the stream ended; OnDone follows
-  incoming_.set_host_unix_ms(HostUnixMs());
-  out_ << ToJson(incoming_) << "\n";
-  out_.flush();
+  int64_t now_ms = HostUnixMs();
+  incoming_.set_host_unix_ms(now_ms);
+  line_.clear();
+  AppendJson(incoming_, &line_);
+  line_.push_back('\n');
+  out_ << line_;
+  // The file is at most a second behind (a write per sample costs more
+  // than the rest of the sample's handling at hundreds of agents).
+  if (now_ms - flushed_ms_ >= 1000) {
+    out_.flush();
+    flushed_ms_ = now_ms;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    latest_ = incoming_;
+    latest_.Swap(&incoming_);  // no copy; the next read overwrites incoming_
     ++count_;
   }
   StartRead(&incoming_);
@@ -47,6 +57,7 @@ void TelemetryRecorder::OnDone(const grpc::Status&) {
 
 std::optional<agent::Sample> TelemetryRecorder::Latest() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (count_ == 0) return std::nullopt;
   return latest_;
 }
 

@@ -39,10 +39,12 @@ class TelemetryRecorder : private grpc::ClientReadReactor<agent::Sample> {
   agent::TelemetryRequest request_;
   agent::Sample incoming_;  // touched only by the reactor's callbacks
   std::ofstream out_;       // likewise
+  std::string line_;        // likewise
+  int64_t flushed_ms_ = 0;  // likewise
   std::mutex mu_;
   std::condition_variable done_cv_;
   bool done_ = false;                    // guarded by mu_
-  std::optional<agent::Sample> latest_;  // guarded by mu_
+  agent::Sample latest_;                 // guarded by mu_; valid once count_ > 0
   uint64_t count_ = 0;                   // guarded by mu_
 };
 

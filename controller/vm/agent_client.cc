@@ -29,6 +29,7 @@ AgentClient::AgentClient(uint16_t host_port) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   stub_ = agent::Agent::NewStub(grpc::CreateCustomChannel(
       absl::StrCat("127.0.0.1:", host_port), grpc::InsecureChannelCredentials(), args));
 }
