@@ -117,7 +117,8 @@ absl::Status IdentifySource(const std::string& path, KernelSource* source) {
   return absl::OkStatus();
 }
 
-// The series in order: a quilt `series` file, else *.patch and *.diff by name.
+}  // namespace
+
 absl::StatusOr<std::vector<std::string>> SeriesPatches(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -155,6 +156,8 @@ absl::StatusOr<std::vector<std::string>> SeriesPatches(const std::string& dir) {
   }
   return patches;
 }
+
+namespace {
 
 // What `patch` said about the hunks it could not place, for the error.
 std::string FailedHunks(const std::string& output) {
@@ -238,6 +241,12 @@ absl::StatusOr<KernelPlan> PlanKernel(const KernelRecipe& recipe) {
   if (!recipe.series.empty()) {
     auto patches = SeriesPatches(recipe.series);
     if (!patches.ok()) return patches.status();
+    if (recipe.first_patches > static_cast<int>(patches->size())) {
+      return absl::InvalidArgumentError(absl::StrCat("patch series ", recipe.series, ": the first ",
+                                                     recipe.first_patches, " patches asked for, it holds ",
+                                                     patches->size()));
+    }
+    if (recipe.first_patches >= 0) patches->resize(static_cast<size_t>(recipe.first_patches));
     for (const std::string& p : *patches) {
       // Absolute: patch runs with -d in the extracted tree.
       plan.patch_paths.push_back(fs::absolute(p).string());

@@ -22,7 +22,14 @@ struct KernelRecipe {
   std::string source;
   std::string series;
   std::vector<std::string> fragments;
+  // Only the series' first N patches (bisect's steps); -1: all of them. The
+  // id is that of a series holding just those, so step 0 is the source's.
+  int first_patches = -1;
 };
+
+// A series directory's patches in order: a quilt `series` file, else its
+// *.patch and *.diff files by name. InvalidArgument names a missing one.
+absl::StatusOr<std::vector<std::string>> SeriesPatches(const std::string& dir);
 
 // What a build would be, found without building: every input read and
 // hashed into the manifest's id. Bad input (no such source, a dirty tree, a

@@ -76,6 +76,29 @@ TEST_F(BuildTest, SameInputsSameIdAnyChangeANewOne) {
   EXPECT_NE(Id(Recipe()), configured);
 }
 
+// bisect's steps: the first N patches are the kernel of a series holding
+// only those, and none at all is the source's own kernel.
+TEST_F(BuildTest, FirstPatchesOfASeries) {
+  KernelRecipe none = Recipe();
+  none.first_patches = 0;
+  KernelRecipe no_series = Recipe();
+  no_series.series.clear();
+  EXPECT_EQ(Id(none), Id(no_series));
+  Write("series/0002-more.patch", "--- a/mm/vmscan.c\n+++ b/mm/vmscan.c\n");
+  KernelRecipe one = Recipe();
+  one.first_patches = 1;
+  std::string first_only = Id(one);
+  EXPECT_NE(first_only, Id(Recipe()));
+  fs::remove(dir_ + "/series/0002-more.patch");
+  EXPECT_EQ(Id(Recipe()), first_only);
+  KernelRecipe too_many = Recipe();
+  too_many.first_patches = 2;
+  auto plan = PlanKernel(too_many);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("the first 2 patches asked for, it holds 1"), std::string::npos)
+      << plan.status();
+}
+
 // Relative paths, as a user types them: the series still applies.
 TEST_F(BuildTest, RelativeSeriesPathIsFoundWhenPatching) {
   Write("series/0002-stale.patch",

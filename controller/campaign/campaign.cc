@@ -168,6 +168,16 @@ absl::Status WriteCampaignReports(Store& store, int64_t id, const std::string& r
   return absl::OkStatus();
 }
 
+std::string CampaignYaml(const std::string& comment, const std::string& name,
+                         const std::vector<std::string>& scenarios, uint32_t seeds,
+                         const std::string& image) {
+  std::string yaml = absl::StrCat("# ", comment, "\nname: ", name, "\nscenarios:\n");
+  for (const std::string& s : scenarios) absl::StrAppend(&yaml, "  - \"", s, "\"\n");
+  absl::StrAppend(&yaml, "seeds: {count: ", seeds, "}\nkernels: [\"",
+                  image.empty() ? "default" : image, "\"]\n");
+  return yaml;
+}
+
 absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& store) {
   auto existing = store.FindUnfinished(plan.file, plan.sha256);
   if (!existing.ok()) return existing.status();

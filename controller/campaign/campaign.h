@@ -24,6 +24,13 @@ struct CampaignPlan {
 };
 absl::StatusOr<CampaignPlan> LoadCampaign(const std::string& path);
 
+// A campaign file the tool writes for itself (certify, bisect): `comment`
+// (one line) on top, then the scenarios x seeds 1..N x one kernel image
+// (empty: the default kernel).
+std::string CampaignYaml(const std::string& comment, const std::string& name,
+                         const std::vector<std::string>& scenarios, uint32_t seeds,
+                         const std::string& image);
+
 struct CampaignOptions {
   int jobs = 1;            // asked for; bounded by the host's cores and memory
   std::string runs_dir;    // each run in runs_dir/<run id>.<attempt>

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "controller/campaign/campaign.h"
 #include "controller/scenario/scenario.h"
 #include "kernels/hash.h"
 
@@ -56,14 +57,13 @@ absl::StatusOr<CertifySuite> LoadSuite(const std::string& dir) {
 
 std::string CertifyCampaignYaml(const CertifySuite& suite, uint32_t seeds,
                                 const std::string& image) {
-  std::string yaml = absl::StrCat("# Written by swapchaos certify: the suite ", suite.dir(),
-                                  " (sha256 ", suite.sha256(), ").\nname: certify\nscenarios:\n");
+  std::vector<std::string> scenarios;
   for (const kernels::KernelFile& f : suite.files()) {
-    absl::StrAppend(&yaml, "  - \"", suite.dir(), "/", f.name(), "\"\n");
+    scenarios.push_back(absl::StrCat(suite.dir(), "/", f.name()));
   }
-  absl::StrAppend(&yaml, "seeds: {count: ", seeds, "}\nkernels: [\"",
-                  image.empty() ? "default" : image, "\"]\n");
-  return yaml;
+  return CampaignYaml(absl::StrCat("Written by swapchaos certify: the suite ", suite.dir(),
+                                   " (sha256 ", suite.sha256(), ")."),
+                      "certify", scenarios, seeds, image);
 }
 
 Certificate MakeCertificate(const kernels::KernelManifest& kernel, const CertifySuite& suite,

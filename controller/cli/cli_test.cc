@@ -75,6 +75,41 @@ TEST(CliTest, CheckNamesTheLineOfABadScenario) {
   EXPECT_NE(test::ReadFile(dir + "/good.log").find("ok: smoke, 2 faults"), std::string::npos);
 }
 
+// bisect checks its scenario, source and series before building anything.
+TEST(CliTest, BisectRefusesWhatItCannotBuildOrRun) {
+  std::string dir = test::UniqueTempDir();
+  std::string scenario = std::string(SWAPCHAOS_SCENARIOS) + "/smoke.yaml";
+  fs::create_directories(dir + "/empty-series");
+  struct Case {
+    std::vector<std::string> args;
+    std::string needle;
+  } cases[] = {
+      {{"--series", dir, "--scenario", scenario}, "missing --kernel-source"},
+      {{"--kernel-source", dir + "/no.tar.xz", "--series", dir + "/empty-series", "--scenario",
+        scenario},
+       "no.tar.xz"},
+      {{"--kernel-source", "/usr/src/linux-source-6.1.tar.xz", "--series", dir + "/empty-series",
+        "--scenario", scenario},
+       "holds no patches"},
+      {{"--kernel-source", "/usr/src/linux-source-6.1.tar.xz", "--series", dir + "/empty-series",
+        "--scenario", dir + "/none.yaml"},
+       "none.yaml"},
+  };
+  int i = 0;
+  for (Case& c : cases) {
+    std::string out = dir + "/out" + std::to_string(i);
+    c.args.insert(c.args.begin(), "bisect");
+    c.args.insert(c.args.end(), {"--out", out, "--kernels", dir + "/kernels", "--store",
+                                 dir + "/store.db"});
+    std::string log = dir + "/" + std::to_string(i++) + ".log";
+    EXPECT_EQ(test::RunCli(c.args, log), 2) << test::ReadFile(log);
+    EXPECT_NE(test::ReadFile(log).find(c.needle), std::string::npos) << test::ReadFile(log);
+    EXPECT_FALSE(fs::exists(out));
+  }
+  EXPECT_FALSE(fs::exists(dir + "/kernels"));
+  EXPECT_FALSE(fs::exists(dir + "/store.db"));
+}
+
 TEST(CliTest, UnknownCommandAndHelp) {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"frobnicate"}, dir + "/a.log"), 2);

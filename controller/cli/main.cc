@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "controller/bisect/bisect.h"
 #include "controller/campaign/campaign.h"
 #include "controller/certify/certify.h"
 #include "controller/cli/flags.h"
@@ -99,6 +100,16 @@ commands:
            junit.xml and report.html (default OUT: runs/certify-<release>-<UTC
            time>; the same --out resumes). Exit 0 certified, 1 not certified
            (a run failed), 2 bad input, 3 incomplete or ours.
+  bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N]
+         [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store PATH] [--kernels DIR]
+           find the first patch of the series after which the scenario fails:
+           a kernel per step (built as kernel build does, cached), the
+           scenario over seeds 1..N (default 3) on each, the whole series
+           first (its failure signatures are the target), then none, then
+           halving. Prints each step's passes out of runs and signatures, and
+           writes OUT/bisect.json (default runs/bisect-<UTC time>; the same
+           --out resumes). Exit 0 a patch found, 1 none (the series passes,
+           or the source fails without it), 2 bad input, 3 ours.
   kernel build --source TARBALL|GIT_TREE [--series DIR] [--config FRAGMENT,...]
                [--name NAME] [--jobs N] [--kernels DIR]
            build a kernel to test: the source (e.g. Debian's
@@ -691,6 +702,125 @@ int Certify(const std::vector<std::string>& args) {
   return cert.verdict() == "not certified" ? kExitFail : kExitInfra;
 }
 
+int BisectCommand(const std::vector<std::string>& args) {
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  auto flags = Flags::Parse(args, {{"kernel-source", ""},
+                                   {"series", ""},
+                                   {"scenario", ""},
+                                   {"seeds", "3"},
+                                   {"config", ""},
+                                   {"jobs", "1"},
+                                   {"out", ""},
+                                   {"store", kDefaultStore},
+                                   {"kernels", DefaultKernelsDir()},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto seeds = flags->GetUint("seeds");
+  auto jobs = flags->GetUint("jobs");
+  if (!seeds.ok() || *seeds < 1) return Fail(kExitBadInput, "--seeds must be a number >= 1");
+  if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  for (const char* f : {"kernel-source", "series", "scenario"}) {
+    if (flags->Get(f).empty()) {
+      return Fail(kExitBadInput,
+                  "bisect needs --kernel-source, --series and --scenario (missing --" +
+                      std::string(f) + ")");
+    }
+  }
+  // Everything is checked before anything is built, run or stored.
+  auto scenario = swapchaos::controller::LoadScenario(flags->Get("scenario"));
+  if (!scenario.ok()) return Fail(kExitBadInput, std::string(scenario.status().message()));
+  swapchaos::kernels::KernelRecipe recipe{.source = flags->Get("kernel-source"),
+                                          .series = flags->Get("series")};
+  for (absl::string_view f : absl::StrSplit(flags->Get("config"), ',', absl::SkipEmpty())) {
+    recipe.fragments.emplace_back(f);
+  }
+  if (auto plan = swapchaos::kernels::PlanKernel(recipe); !plan.ok()) {
+    return Fail(kExitBadInput, std::string(plan.status().message()));
+  }
+  auto patches = swapchaos::kernels::SeriesPatches(recipe.series);
+  if (!patches.ok()) return Fail(kExitBadInput, std::string(patches.status().message()));
+  std::vector<std::string> names;
+  for (const std::string& p : *patches) names.push_back(fs::path(p).filename().string());
+  std::string out = flags->Get("out").empty() ? swapchaos::controller::StampedDir("runs/bisect")
+                                              : flags->Get("out");
+  fs::create_directories(out);
+  std::string scenario_path = fs::absolute(flags->Get("scenario")).string();
+  std::cout << "bisecting " << names.size() << " patches of " << recipe.series << " against "
+            << flags->Get("scenario") << " (" << *seeds << " seeds a step)\n";
+
+  bool bad_input = false;  // a step's kernel would not build from what was given
+  auto step = [&](int k) -> absl::StatusOr<swapchaos::kernels::BisectStep> {
+    std::cout << "step: the first " << k << " of " << names.size() << " patches\n";
+    swapchaos::kernels::KernelRecipe r = recipe;
+    r.name = absl::StrCat("bisect-", fs::path(recipe.series).filename().string(), "-", k);
+    r.first_patches = k;
+    auto kernel = swapchaos::kernels::BuildKernel(
+        r, {.kernels_dir = flags->Get("kernels"),
+            .jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+            .progress = &std::cout,
+            .stopped = [] { return g_stop.load(); }});
+    if (!kernel.ok()) {
+      bad_input = swapchaos::controller::IsBadInput(kernel.status());
+      return kernel.status();
+    }
+    std::string dir = absl::StrCat(out, "/step-", k);
+    fs::create_directories(dir);
+    std::string campaign_file = dir + "/campaign.yaml";
+    swapchaos::controller::WriteFileAtomically(
+        campaign_file,
+        swapchaos::controller::CampaignYaml(
+            absl::StrCat("Written by swapchaos bisect: the first ", k, " patches of ",
+                         recipe.series, "."),
+            absl::StrCat("bisect-step-", k), {scenario_path}, *seeds, kernel->image));
+    auto plan = swapchaos::controller::LoadCampaign(campaign_file);
+    if (!plan.ok()) return plan.status();
+    auto ran = RunLocalCampaign(*plan, flags->Get("store"), dir + "/runs", static_cast<int>(*jobs),
+                                BootEnvFrom(*flags));
+    if (!ran.ok()) return ran.status();
+    auto runs = ran->store->Runs(ran->id);
+    if (!runs.ok()) return runs.status();
+    swapchaos::kernels::BisectStep st;
+    st.set_kernel_id(kernel->manifest.id());
+    st.set_runs_dir(dir + "/runs");
+    for (const auto& run : *runs) {
+      if (run.status != "done") {
+        return absl::InternalError(absl::StrCat("run ", run.id, " of step ", k,
+                                                " could not be judged: ", run.error));
+      }
+      st.set_runs(st.runs() + 1);
+      if (run.verdict == "pass") {
+        st.set_passes(st.passes() + 1);
+      } else {
+        st.add_signatures(run.signature);
+      }
+    }
+    std::cout << "step " << k << ": " << st.passes() << "/" << st.runs() << " pass"
+              << (st.signatures_size() ? absl::StrCat("; ", absl::StrJoin(st.signatures(), ", "))
+                                       : "")
+              << "\n";
+    return st;
+  };
+  auto report = swapchaos::controller::Bisect(names, step);
+  if (!report.ok()) {
+    return Fail(bad_input ? kExitBadInput : kExitInfra,
+                absl::StrCat(report.status().message(), "\n(the same command with --out ", out,
+                             " resumes it)"));
+  }
+  report->set_source(recipe.source);
+  report->set_series(recipe.series);
+  report->set_scenario(flags->Get("scenario"));
+  report->set_seeds(static_cast<uint32_t>(*seeds));
+  swapchaos::controller::WriteJsonAtomically(out + "/bisect.json", *report);
+  for (const auto& st : report->steps()) {
+    std::cout << "  " << st.patches() << " patches" << (st.patch().empty() ? "" : " (to ")
+              << st.patch() << (st.patch().empty() ? "" : ")") << ": " << st.passes() << "/"
+              << st.runs() << " pass, " << st.target_failures() << " failing as the series does\n";
+  }
+  std::cout << report->conclusion() << ": " << out << "/bisect.json\n";
+  return report->first_failing() > 0 ? kExitOk : kExitFail;
+}
+
 int KernelCommand(const std::vector<std::string>& args) {
   if (args.empty()) return Fail(kExitBadInput, "kernel needs build, import, list or show");
   std::string sub = args[0];
@@ -785,5 +915,6 @@ int main(int argc, char** argv) {
   if (command == "serve") return Serve(args);
   if (command == "kernel") return KernelCommand(args);
   if (command == "certify") return Certify(args);
+  if (command == "bisect") return BisectCommand(args);
   return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
 }
