@@ -3,8 +3,9 @@
 // second run finds it by identity), then certified against a suite of one
 // short run, which it must pass. A mutant of it
 // (kernels/mutants/swap-read-corrupt) must not be certified, with the
-// signature its README names. A fragment that turns off what the oracles
-// need is refused before compiling, naming the option.
+// signature its README names, and bisect over its series names its patch.
+// A fragment that turns off what the oracles need is refused before
+// compiling, naming the option.
 #include <filesystem>
 #include <fstream>
 
@@ -84,12 +85,12 @@ int CertifyQuick(const std::string& dir, const std::string& id, Certificate* cer
   return rc;
 }
 
-// The console of a certify run that hit the deadlock this kernel is known
+// The console of a run under `dir` that hit the deadlock this kernel is known
 // to have (a finding, not a harness failure: README "Findings"): nbd's
 // send allocation, GFP_NOIO|__GFP_MEMALLOC, fails with every free page in
 // highatomic pageblocks, and swap stops for good. Empty if none did.
 std::string DeadlockedRun(const std::string& dir) {
-  for (const auto& e : fs::recursive_directory_iterator(dir + "/cert/runs")) {
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.path().filename() != "console.log") continue;
     std::string console = test::ReadFile(e.path().string());
     if (console.find("page allocation failure") != std::string::npos &&
@@ -106,10 +107,10 @@ TEST(KernelE2ETest, BuiltFromDebianSourceIsCertifiedOnAQuickRun) {
   ASSERT_FALSE(id.empty());
   Certificate cert;
   int rc = CertifyQuick(dir, id, &cert);
-  if (rc == 1 && !DeadlockedRun(dir).empty()) {
+  if (rc == 1 && !DeadlockedRun(dir + "/cert").empty()) {
     GTEST_SKIP() << "kernel finding, not a harness failure: swap over NBD deadlocked "
                     "(nbd's __GFP_MEMALLOC send allocation failed); console "
-                 << DeadlockedRun(dir);
+                 << DeadlockedRun(dir + "/cert");
   }
   EXPECT_EQ(rc, 0) << test::ReadFile(dir + "/certify.log");
   EXPECT_EQ(cert.verdict(), "certified");
@@ -138,14 +139,49 @@ TEST(KernelE2ETest, MutantCorruptingSwapInsIsNotCertified) {
   EXPECT_EQ(rc, 1) << test::ReadFile(dir + "/certify.log");
   EXPECT_EQ(cert.verdict(), "not certified");
   ASSERT_EQ(cert.signatures_size(), 1) << test::ReadFile(dir + "/certify.log");
-  if (cert.signatures(0).signature() != "page content mismatch" && !DeadlockedRun(dir).empty()) {
+  if (cert.signatures(0).signature() != "page content mismatch" &&
+      !DeadlockedRun(dir + "/cert").empty()) {
     GTEST_SKIP() << "swap deadlocked before any page came back (the kernel's own finding); "
                     "console "
-                 << DeadlockedRun(dir);
+                 << DeadlockedRun(dir + "/cert");
   }
   EXPECT_EQ(cert.signatures(0).signature(), "page content mismatch");
   ASSERT_EQ(cert.kernel().patches_size(), 1);
   EXPECT_EQ(cert.kernel().patches(0).name(), "0001-nbd-corrupt-one-read-in-256.patch");
+}
+
+// bisect over a series holding the corrupting patch: the whole series
+// fails, the source alone does not, so that patch is the first failing one.
+// Both kernels are the ones the tests above build (same ids: found cached).
+TEST(KernelE2ETest, BisectNamesThePatchThatBreaksTheScenario) {
+  std::string dir = test::UniqueTempDir();
+  int rc = test::RunCli({"bisect", "--kernel-source", kSource, "--series",
+                         std::string(SWAPCHAOS_MUTANTS) + "/swap-read-corrupt", "--scenario",
+                         SWAPCHAOS_QUICK, "--seeds", "1", "--kernels", SWAPCHAOS_TEST_KERNELS,
+                         "--out", dir + "/bisect", "--store", dir + "/store.db"},
+                        dir + "/log", std::chrono::seconds(3600));
+  std::string log = test::ReadFile(dir + "/log");
+  BisectReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  test::ReadFile(dir + "/bisect/bisect.json"), &report)
+                  .ok())
+      << log;
+  if (report.first_failing() != 1 && !DeadlockedRun(dir + "/bisect").empty()) {
+    GTEST_SKIP() << "kernel finding, not a bisect failure: swap over NBD deadlocked (console: "
+                 << DeadlockedRun(dir + "/bisect") << ")";
+  }
+  EXPECT_EQ(rc, 0) << log;
+  EXPECT_EQ(report.first_failing(), 1) << log;
+  EXPECT_EQ(report.first_failing_patch(), "0001-nbd-corrupt-one-read-in-256.patch");
+  ASSERT_EQ(report.target_signatures_size(), 1) << log;
+  EXPECT_EQ(report.target_signatures(0), "page content mismatch");
+  ASSERT_EQ(report.steps_size(), 2);  // the whole series, then none
+  EXPECT_EQ(report.steps(0).patches(), 1u);
+  EXPECT_EQ(report.steps(1).patches(), 0u);
+  EXPECT_EQ(report.steps(1).target_failures(), 0u);
+  EXPECT_NE(log.find("first failing patch: 0001-nbd-corrupt-one-read-in-256.patch (1 of 1)"),
+            std::string::npos)
+      << log;
 }
 
 TEST(KernelE2ETest, CertifyOfAnUnknownKernelStartsNothing) {
