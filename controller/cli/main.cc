@@ -630,22 +630,38 @@ void PrintKernel(const swapchaos::kernels::CachedKernel& k) {
             << m.built_at() << "\n    " << k.image << "\n";
 }
 
-int Certify(const std::vector<std::string>& args) {
+// The flags of the commands that run scenarios over seeds on a kernel of
+// the cache (certify, bisect): their own, plus where runs, kernels, guest
+// images and the agent are; --seeds and --jobs checked.
+struct SeededFlags {
+  Flags flags;
+  uint32_t seeds = 0;
+  uint32_t jobs = 0;
+};
+absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& args,
+                                             std::map<std::string, std::string> known) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  auto flags = Flags::Parse(args, {{"kernel", ""},
-                                   {"suite", "scenarios/certify"},
-                                   {"seeds", "3"},
-                                   {"jobs", "1"},
-                                   {"out", ""},
-                                   {"store", kDefaultStore},
-                                   {"kernels", DefaultKernelsDir()},
-                                   {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  known.insert({{"seeds", "3"},
+                {"jobs", "1"},
+                {"out", ""},
+                {"store", kDefaultStore},
+                {"kernels", DefaultKernelsDir()},
+                {"cache", DefaultCacheDir()},
+                {"agent", self_dir + "/swapchaos-agent"}});
+  auto flags = Flags::Parse(args, known);
+  if (!flags.ok()) return flags.status();
   auto seeds = flags->GetUint("seeds");
   auto jobs = flags->GetUint("jobs");
-  if (!seeds.ok() || *seeds < 1) return Fail(kExitBadInput, "--seeds must be a number >= 1");
-  if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  if (!seeds.ok() || *seeds < 1) return absl::InvalidArgumentError("--seeds must be a number >= 1");
+  if (!jobs.ok() || *jobs < 1) return absl::InvalidArgumentError("--jobs must be a number >= 1");
+  return SeededFlags{*std::move(flags), *seeds, *jobs};
+}
+
+int Certify(const std::vector<std::string>& args) {
+  auto parsed = ParseSeededFlags(args, {{"kernel", ""}, {"suite", "scenarios/certify"}});
+  if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
+  const Flags* flags = &parsed->flags;
+  const uint32_t seeds = parsed->seeds, jobs = parsed->jobs;
   if (flags->Get("kernel").empty()) {
     return Fail(kExitBadInput, "certify needs --kernel (default, a bzImage, or a kernel's name or id)");
   }
@@ -662,13 +678,13 @@ int Certify(const std::vector<std::string>& args) {
   // resumes it after any stop.
   std::string campaign_file = out + "/campaign.yaml";
   swapchaos::controller::WriteFileAtomically(
-      campaign_file, swapchaos::controller::CertifyCampaignYaml(*suite, *seeds, kernel->image));
+      campaign_file, swapchaos::controller::CertifyCampaignYaml(*suite, seeds, kernel->image));
   auto plan = swapchaos::controller::LoadCampaign(campaign_file);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
   std::cout << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
-            << suite->dir() << ": " << suite->files_size() << " scenarios x " << *seeds
+            << suite->dir() << ": " << suite->files_size() << " scenarios x " << seeds
             << " seeds\n";
-  auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(*jobs),
+  auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(jobs),
                               BootEnvFrom(*flags));
   if (!ran.ok()) {
     return Fail(kExitInfra, absl::StrCat(ran.status().message(), "\n(the same command with --out ",
@@ -677,7 +693,7 @@ int Certify(const std::vector<std::string>& args) {
   auto runs = ran->store->Runs(ran->id);
   if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
   swapchaos::kernels::Certificate cert =
-      swapchaos::controller::MakeCertificate(kernel->manifest, *suite, *seeds, *runs);
+      swapchaos::controller::MakeCertificate(kernel->manifest, *suite, seeds, *runs);
   cert.set_campaign_file(fs::absolute(campaign_file).string());
   std::error_code ec;
   fs::copy_file(absl::StrCat(out, "/runs/campaign-", ran->id, "-junit.xml"), out + "/junit.xml",
@@ -703,23 +719,11 @@ int Certify(const std::vector<std::string>& args) {
 }
 
 int BisectCommand(const std::vector<std::string>& args) {
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
-  auto flags = Flags::Parse(args, {{"kernel-source", ""},
-                                   {"series", ""},
-                                   {"scenario", ""},
-                                   {"seeds", "3"},
-                                   {"config", ""},
-                                   {"jobs", "1"},
-                                   {"out", ""},
-                                   {"store", kDefaultStore},
-                                   {"kernels", DefaultKernelsDir()},
-                                   {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
-  auto seeds = flags->GetUint("seeds");
-  auto jobs = flags->GetUint("jobs");
-  if (!seeds.ok() || *seeds < 1) return Fail(kExitBadInput, "--seeds must be a number >= 1");
-  if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  auto parsed = ParseSeededFlags(
+      args, {{"kernel-source", ""}, {"series", ""}, {"scenario", ""}, {"config", ""}});
+  if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
+  const Flags* flags = &parsed->flags;
+  const uint32_t seeds = parsed->seeds, jobs = parsed->jobs;
   for (const char* f : {"kernel-source", "series", "scenario"}) {
     if (flags->Get(f).empty()) {
       return Fail(kExitBadInput,
@@ -747,7 +751,7 @@ int BisectCommand(const std::vector<std::string>& args) {
   fs::create_directories(out);
   std::string scenario_path = fs::absolute(flags->Get("scenario")).string();
   std::cout << "bisecting " << names.size() << " patches of " << recipe.series << " against "
-            << flags->Get("scenario") << " (" << *seeds << " seeds a step)\n";
+            << flags->Get("scenario") << " (" << seeds << " seeds a step)\n";
 
   bool bad_input = false;  // a step's kernel would not build from what was given
   auto step = [&](int k) -> absl::StatusOr<swapchaos::kernels::BisectStep> {
@@ -772,10 +776,10 @@ int BisectCommand(const std::vector<std::string>& args) {
         swapchaos::controller::CampaignYaml(
             absl::StrCat("Written by swapchaos bisect: the first ", k, " patches of ",
                          recipe.series, "."),
-            absl::StrCat("bisect-step-", k), {scenario_path}, *seeds, kernel->image));
+            absl::StrCat("bisect-step-", k), {scenario_path}, seeds, kernel->image));
     auto plan = swapchaos::controller::LoadCampaign(campaign_file);
     if (!plan.ok()) return plan.status();
-    auto ran = RunLocalCampaign(*plan, flags->Get("store"), dir + "/runs", static_cast<int>(*jobs),
+    auto ran = RunLocalCampaign(*plan, flags->Get("store"), dir + "/runs", static_cast<int>(jobs),
                                 BootEnvFrom(*flags));
     if (!ran.ok()) return ran.status();
     auto runs = ran->store->Runs(ran->id);
@@ -810,7 +814,7 @@ int BisectCommand(const std::vector<std::string>& args) {
   report->set_source(recipe.source);
   report->set_series(recipe.series);
   report->set_scenario(flags->Get("scenario"));
-  report->set_seeds(static_cast<uint32_t>(*seeds));
+  report->set_seeds(seeds);
   swapchaos::controller::WriteJsonAtomically(out + "/bisect.json", *report);
   for (const auto& st : report->steps()) {
     std::cout << "  " << st.patches() << " patches" << (st.patch().empty() ? "" : " (to ")
