@@ -228,31 +228,40 @@ uint64_t PagesTouched(const agent::Sample& s) {
 }
 
 OracleResult ProgressBeforeFaults(const History& h, const Derived&) {
-  int64_t first_apply_ms = INT64_MAX;
+  // The window: up to the first fault applied, else the end of the run.
+  int64_t end_ms = h.meta.observed_until_unix_ms();
   for (const FaultEvent& e : h.faults) {
-    if (e.action() == "apply") first_apply_ms = std::min(first_apply_ms, e.host_unix_ms());
+    if (e.action() == "apply") end_ms = std::min(end_ms, e.host_unix_ms());
   }
   const agent::Sample* since = nullptr;  // last sample where something moved
+  bool running = false;                  // at the latest sample in the window
   int64_t longest_ms = 0, from_ms = 0;
+  auto stalled_until = [&](int64_t ms) {
+    if (since != nullptr && ms - since->host_unix_ms() > longest_ms) {
+      longest_ms = ms - since->host_unix_ms();
+      from_ms = since->host_unix_ms() - h.meta.workload_start_unix_ms();
+    }
+  };
   for (const agent::Sample& s : h.victim) {
-    if (s.host_unix_ms() >= first_apply_ms) break;
-    bool running = false;
+    if (s.host_unix_ms() >= end_ms) break;
+    running = false;
     for (const agent::TaskSample& t : s.tasks()) running |= t.state() == "running";
     if (!running || since == nullptr || PagesTouched(s) != PagesTouched(*since) ||
         SwapProgress(s) != SwapProgress(*since)) {
       since = &s;
-      continue;
-    }
-    if (s.host_unix_ms() - since->host_unix_ms() > longest_ms) {
-      longest_ms = s.host_unix_ms() - since->host_unix_ms();
-      from_ms = since->host_unix_ms() - h.meta.workload_start_unix_ms();
+    } else {
+      stalled_until(s.host_unix_ms());
     }
   }
+  // An agent that fell silent with its tasks running (the guest too stuck
+  // to answer) moved nothing either, as far as anyone can tell.
+  if (running) stalled_until(end_ms);
   std::string before = h.scenario.faults_size() > 0 ? "before the first fault" : "(no faults)";
   if (longest_ms >= kStallMs) {
     return Result("progress_before_faults", false,
-                  absl::StrCat("no page touched or swapped for ", longest_ms / 1000, " s from ",
-                               from_ms / 1000, " s into the workload, tasks running, ", before),
+                  absl::StrCat("no page touched or swapped (or no telemetry) for ",
+                               longest_ms / 1000, " s from ", from_ms / 1000,
+                               " s into the workload, tasks running, ", before),
                   "stalled before any fault");
   }
   return Result("progress_before_faults", true,

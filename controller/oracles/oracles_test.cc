@@ -147,6 +147,20 @@ TEST(OraclesTest, StallBeforeAnyFaultComesFirst) {
       << Find(v, "progress_before_faults").evidence();
 }
 
+// The victim's agent fell silent 5 s into the workload (the guest too
+// stuck to answer) and the fault came 25 s later: a stall all the same.
+TEST(OraclesTest, SilenceBeforeAnyFaultIsAStall) {
+  History h = Smoke();
+  int64_t silent_from = h.victim.front().host_unix_ms() + 5000;
+  while (h.victim.back().host_unix_ms() > silent_from) h.victim.pop_back();
+  ASSERT_EQ(h.victim.back().tasks(0).state(), "running");
+  for (FaultEvent& e : h.faults) e.set_host_unix_ms(silent_from + 25000);
+  h.meta.set_observed_until_unix_ms(silent_from + 600000);
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.signature(), "stalled before any fault");
+  EXPECT_NE(Find(v, "progress_before_faults").evidence().find("no telemetry"), std::string::npos);
+}
+
 TEST(OraclesTest, UnfinishedRunDirectoryIsBadInput) {
   auto h = LoadHistory("/nonexistent/run");
   ASSERT_FALSE(h.ok());
