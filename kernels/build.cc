@@ -117,8 +117,7 @@ absl::Status IdentifySource(const std::string& path, KernelSource* source) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
+// The series in order: a quilt `series` file, else *.patch and *.diff by name.
 absl::StatusOr<std::vector<std::string>> SeriesPatches(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -156,8 +155,6 @@ absl::StatusOr<std::vector<std::string>> SeriesPatches(const std::string& dir) {
   }
   return patches;
 }
-
-namespace {
 
 // What `patch` said about the hunks it could not place, for the error.
 std::string FailedHunks(const std::string& output) {
@@ -242,9 +239,9 @@ absl::StatusOr<KernelPlan> PlanKernel(const KernelRecipe& recipe) {
     auto patches = SeriesPatches(recipe.series);
     if (!patches.ok()) return patches.status();
     if (recipe.first_patches > static_cast<int>(patches->size())) {
-      return absl::InvalidArgumentError(absl::StrCat("patch series ", recipe.series, ": the first ",
-                                                     recipe.first_patches, " patches asked for, it holds ",
-                                                     patches->size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("patch series ", recipe.series, ": the first ", recipe.first_patches,
+                       " patches asked for, it holds ", patches->size()));
     }
     if (recipe.first_patches >= 0) patches->resize(static_cast<size_t>(recipe.first_patches));
     for (const std::string& p : *patches) {

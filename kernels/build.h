@@ -27,9 +27,6 @@ struct KernelRecipe {
   int first_patches = -1;
 };
 
-// A series directory's patches in order: a quilt `series` file, else its
-// *.patch and *.diff files by name. InvalidArgument names a missing one.
-absl::StatusOr<std::vector<std::string>> SeriesPatches(const std::string& dir);
 
 // What a build would be, found without building: every input read and
 // hashed into the manifest's id. Bad input (no such source, a dirty tree, a

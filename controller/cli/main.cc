@@ -630,6 +630,11 @@ void PrintKernel(const swapchaos::kernels::CachedKernel& k) {
             << m.built_at() << "\n    " << k.image << "\n";
 }
 
+// --config FRAGMENT,... of kernel build and bisect.
+std::vector<std::string> ConfigFragments(const Flags& flags) {
+  return absl::StrSplit(flags.Get("config"), ',', absl::SkipEmpty());
+}
+
 // The flags of the commands that run scenarios over seeds on a kernel of
 // the cache (certify, bisect): their own, plus where runs, kernels, guest
 // images and the agent are; --seeds and --jobs checked.
@@ -735,17 +740,12 @@ int BisectCommand(const std::vector<std::string>& args) {
   auto scenario = swapchaos::controller::LoadScenario(flags->Get("scenario"));
   if (!scenario.ok()) return Fail(kExitBadInput, std::string(scenario.status().message()));
   swapchaos::kernels::KernelRecipe recipe{.source = flags->Get("kernel-source"),
-                                          .series = flags->Get("series")};
-  for (absl::string_view f : absl::StrSplit(flags->Get("config"), ',', absl::SkipEmpty())) {
-    recipe.fragments.emplace_back(f);
-  }
-  if (auto plan = swapchaos::kernels::PlanKernel(recipe); !plan.ok()) {
-    return Fail(kExitBadInput, std::string(plan.status().message()));
-  }
-  auto patches = swapchaos::kernels::SeriesPatches(recipe.series);
-  if (!patches.ok()) return Fail(kExitBadInput, std::string(patches.status().message()));
+                                          .series = flags->Get("series"),
+                                          .fragments = ConfigFragments(*flags)};
+  auto whole = swapchaos::kernels::PlanKernel(recipe);
+  if (!whole.ok()) return Fail(kExitBadInput, std::string(whole.status().message()));
   std::vector<std::string> names;
-  for (const std::string& p : *patches) names.push_back(fs::path(p).filename().string());
+  for (const auto& p : whole->manifest.patches()) names.push_back(p.name());
   std::string out = flags->Get("out").empty() ? swapchaos::controller::StampedDir("runs/bisect")
                                               : flags->Get("out");
   fs::create_directories(out);
@@ -839,10 +839,8 @@ int KernelCommand(const std::vector<std::string>& args) {
     if (flags->Get("source").empty()) return Fail(kExitBadInput, "kernel build needs --source");
     swapchaos::kernels::KernelRecipe recipe{.name = flags->Get("name"),
                                             .source = flags->Get("source"),
-                                            .series = flags->Get("series")};
-    for (absl::string_view f : absl::StrSplit(flags->Get("config"), ',', absl::SkipEmpty())) {
-      recipe.fragments.emplace_back(f);
-    }
+                                            .series = flags->Get("series"),
+                                            .fragments = ConfigFragments(*flags)};
     auto built = swapchaos::kernels::BuildKernel(
         recipe, {.kernels_dir = flags->Get("kernels"), .jobs = static_cast<int>(*jobs),
                  .progress = &std::cout, .stopped = [] { return g_stop.load(); }});
