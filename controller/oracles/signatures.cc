@@ -40,8 +40,11 @@ const std::vector<std::pair<std::regex, const Signature*>>& Compiled() {
   return *compiled;
 }
 
+// The kernel's "[ uptime]" on the line, wherever it starts: the serial
+// console also carries the guest agent's messages, and a kernel line may
+// follow one without a newline between them.
 double KernelTimestamp(const std::string& line) {
-  static const std::regex ts(R"(^\[\s*(\d+\.\d+)\])");
+  static const std::regex ts(R"(\[\s*(\d+\.\d+)\])");
   std::smatch m;
   return std::regex_search(line, m, ts) ? std::stod(m[1]) : -1;
 }

@@ -109,6 +109,18 @@ TEST(SignaturesTest, KernelFormats) {
   }
 }
 
+// Seen in CI: the guest agent's message and a kernel line on one console
+// line. The kernel's timestamp still counts (without it the finding would
+// count as after the grace period, whenever it happened).
+TEST(SignaturesTest, KernelLineAfterAnAgentMessageKeepsItsTimestamp) {
+  auto f = ScanConsole(
+      "swapchaos-agent: nbd0: link dead, reconnecting to 198.51.100.2:10809"
+      "[   38.491957] block nbd0: Dead connection, failed to find a fallback");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].title, "nbd: dead connection");
+  EXPECT_DOUBLE_EQ(f[0].uptime_s, 38.491957);
+}
+
 TEST(SignaturesTest, TitlesAreStableAcrossRuns) {
   // Same failure, other pid, time and sector: same title.
   EXPECT_EQ(Titles("[ 1.0] Out of memory: Killed process 94 (swapchaos-wl) total-vm:1kB"),
