@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "agents/workload/page_marks.h"
 #include "agents/workload/spike.h"
 
 namespace swapchaos::agents::workload {
@@ -53,9 +54,7 @@ namespace {
   }
   slot->base.store(reinterpret_cast<uint64_t>(mem), std::memory_order_relaxed);
   auto put = [&](uint64_t i, uint32_t pass) {
-    uint64_t v = AnonPagePattern(p.seed, index, i, pass);
-    mem[i * words] = v;
-    mem[i * words + words - 1] = ~v;
+    MarkPage(&mem[i * words], words, AnonPagePattern(p.seed, index, i, pass));
   };
   for (uint64_t i = 0; i < pages; ++i) {
     put(i, 0);
@@ -64,14 +63,13 @@ namespace {
   for (uint32_t pass = 1; pass <= p.passes; ++pass) {
     uint32_t expected_pass = p.write ? pass - 1 : 0;
     for (uint64_t i = 0; i < pages; ++i) {
-      uint64_t want = AnonPagePattern(p.seed, index, i, expected_pass);
-      uint64_t head = mem[i * words], tail = mem[i * words + words - 1];
-      if (head != want || tail != ~want) {
+      if (auto bad = CheckPage(&mem[i * words], words,
+                               AnonPagePattern(p.seed, index, i, expected_pass))) {
         std::snprintf(slot->detail, kDetailBytes,
-                      "page %llu at %p in pass %u: expected %016llx/%016llx, found %016llx/%016llx",
+                      "page %llu at %p in pass %u: word %zu expected %016llx, found %016llx",
                       static_cast<unsigned long long>(i), static_cast<void*>(&mem[i * words]), pass,
-                      static_cast<unsigned long long>(want), static_cast<unsigned long long>(~want),
-                      static_cast<unsigned long long>(head), static_cast<unsigned long long>(tail));
+                      bad->word, static_cast<unsigned long long>(bad->expected),
+                      static_cast<unsigned long long>(bad->found));
         _exit(2);
       }
       if (p.write) put(i, pass);

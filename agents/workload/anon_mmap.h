@@ -37,7 +37,7 @@ struct TaskProgress {
   std::string detail;  // how it ended: the wrong page, the signal, the error
 };
 
-// The first word a page holds in `pass` (the last word holds its complement).
+// The pattern a page's marks (page_marks.h) derive from in `pass`.
 uint64_t AnonPagePattern(uint64_t seed, uint32_t proc, uint64_t page, uint32_t pass);
 
 // The running workload. Children are the OOM killer's first choice, never

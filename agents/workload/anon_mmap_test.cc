@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -59,7 +60,30 @@ TEST(AnonMmapTest, APageThatComesBackWrongIsDataLoss) {
   t = (*w)->Progress()[0];
   EXPECT_EQ(t.state, TaskProgress::State::kDataLoss);
   EXPECT_NE(t.detail.find("page 3 "), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("word 0 "), std::string::npos) << t.detail;
   EXPECT_NE(t.detail.find("found deadbeefdeadbeef"), std::string::npos) << t.detail;
+}
+
+TEST(AnonMmapTest, ASectorInsideAPageThatComesBackWrongIsDataLoss) {
+  auto w = AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 4 << 20, .passes = 1000000});
+  ASSERT_TRUE(w.ok()) << w.status();
+  TaskProgress t = (*w)->Progress()[0];
+  for (int i = 0; i < 200 && t.pass == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    t = (*w)->Progress()[0];
+  }
+  ASSERT_GT(t.pass, 0u) << "never finished a pass";
+  // The page's fifth 512-byte sector zeroed, its first and last words intact.
+  std::vector<char> zeros(512, 0);
+  iovec local{zeros.data(), zeros.size()};
+  iovec remote{reinterpret_cast<void*>(t.base + 5 * sysconf(_SC_PAGESIZE) + 4 * 512), 512};
+  ASSERT_EQ(process_vm_writev(t.pid, &local, 1, &remote, 1, 0), 512);
+  WaitFinished(**w);
+  t = (*w)->Progress()[0];
+  EXPECT_EQ(t.state, TaskProgress::State::kDataLoss);
+  EXPECT_NE(t.detail.find("page 5 "), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("word 256 "), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("found 0000000000000000"), std::string::npos) << t.detail;
 }
 
 TEST(AnonMmapTest, AKilledTaskIsReportedWithItsSignal) {

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "agents/workload/page_marks.h"
 
 namespace swapchaos::agents::workload {
 
@@ -47,10 +48,7 @@ namespace {
     _exit(1);
   }
   const size_t words = page / sizeof(uint64_t);
-  for (size_t i = 0; i < pages; ++i) {
-    mem[i * words] = PagePattern(p.seed, i);
-    mem[i * words + words - 1] = ~PagePattern(p.seed, i);
-  }
+  for (size_t i = 0; i < pages; ++i) MarkPage(&mem[i * words], words, PagePattern(p.seed, i));
   if (p.mlock && mlock(mem, bytes) != 0) {
     std::fprintf(stderr, "spike: mlock %zu MiB: %s\n", static_cast<size_t>(p.mib),
                  std::strerror(errno));
@@ -59,16 +57,13 @@ namespace {
   uint64_t passes = 0;
   while (p.seconds == 0 || std::chrono::steady_clock::now() < deadline) {
     for (size_t i = 0; i < pages; ++i) {
-      uint64_t want = PagePattern(p.seed, i);
-      uint64_t head = mem[i * words];
-      uint64_t tail = mem[i * words + words - 1];
-      if (head != want || tail != ~want) {
+      if (auto bad = CheckPage(&mem[i * words], words, PagePattern(p.seed, i))) {
         std::fprintf(stderr,
-                     "spike: page %zu at %p came back wrong: expected %016llx/%016llx, "
-                     "found %016llx/%016llx\n",
-                     i, static_cast<void*>(&mem[i * words]), static_cast<unsigned long long>(want),
-                     static_cast<unsigned long long>(~want), static_cast<unsigned long long>(head),
-                     static_cast<unsigned long long>(tail));
+                     "spike: page %zu at %p came back wrong: word %zu expected %016llx, "
+                     "found %016llx\n",
+                     i, static_cast<void*>(&mem[i * words]), bad->word,
+                     static_cast<unsigned long long>(bad->expected),
+                     static_cast<unsigned long long>(bad->found));
         _exit(2);
       }
     }

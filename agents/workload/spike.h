@@ -26,7 +26,7 @@ struct SpikeParams {
 // printing page, expected and found to stderr).
 absl::StatusOr<pid_t> StartSpike(const SpikeParams& params);
 
-// Checks one page: returns the page's expected first word, for messages.
+// The pattern a spike page's marks (page_marks.h) derive from.
 uint64_t PagePattern(uint64_t seed, uint64_t page);
 
 // For a freshly forked workload child: its own name (else it keeps the
