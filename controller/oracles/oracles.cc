@@ -7,6 +7,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -391,6 +392,37 @@ Verdict Judge(const History& h) {
     *v.add_oracles() = std::move(r);
   }
   return v;
+}
+
+std::optional<OracleResult> DecidedEarly(const History& h) {
+  if (h.victim.empty()) return std::nullopt;
+  std::vector<bool> reverted(h.scenario.faults_size(), false);
+  for (const FaultEvent& e : h.faults) {
+    if (e.action() == "revert" && e.fault() < reverted.size()) reverted[e.fault()] = true;
+  }
+  if (std::find(reverted.begin(), reverted.end(), false) != reverted.end()) return std::nullopt;
+  Derived d = Derive(h);
+  const agent::Sample& last = h.victim.back();
+  if (last.host_unix_ms() <= d.grace_end_ms) return std::nullopt;
+  // Every task still running sits in an episode throttled_woken already
+  // fails, and none can move until kswapd wakes it: nothing later can
+  // change the verdict, only delay it to the deadline.
+  std::set<int64_t> stuck;
+  for (const agent::ThrottleEpisode& e : last.throttled_now()) {
+    if (static_cast<int64_t>(e.start_uptime_ms()) + d.host_minus_uptime_ms < d.grace_end_ms) {
+      stuck.insert(e.pid());
+    }
+  }
+  int running = 0;
+  for (const agent::TaskSample& t : last.tasks()) {
+    if (t.state() != "running") continue;
+    if (!stuck.contains(t.pid())) return std::nullopt;
+    ++running;
+  }
+  if (running == 0) return std::nullopt;
+  OracleResult r = ThrottledWoken(h, d);
+  if (r.outcome() != "fail") return std::nullopt;
+  return r;
 }
 
 }  // namespace swapchaos::controller

@@ -1,6 +1,7 @@
 #ifndef SWAPCHAOS_CONTROLLER_ORACLES_ORACLES_H_
 #define SWAPCHAOS_CONTROLLER_ORACLES_ORACLES_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ absl::Status ReadJsonFile(const std::string& path, google::protobuf::Message* m)
 // Runs every oracle (oracles.cc: one table, one row each) and derives the
 // verdict: fail if any fails, its signature the first failing one's.
 Verdict Judge(const History& h);
+
+// For a run still going, from what it has recorded so far (the latest
+// sample is enough): the failure no later telemetry can change, if the run
+// has reached one. That is: every fault reverted, the grace period over,
+// and every workload task still running throttled since before it ended,
+// never woken (kswapd-no-wake's mark; such a run would otherwise sit out
+// its deadline). The run may stop there; Judge gives the verdict.
+std::optional<OracleResult> DecidedEarly(const History& h);
 
 }  // namespace swapchaos::controller
 

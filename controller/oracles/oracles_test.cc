@@ -92,6 +92,57 @@ TEST(OraclesTest, UnfinishedWorkloadAndStuckThrottledTask) {
   EXPECT_EQ(v.signature(), "throttled task not woken");
 }
 
+// Every task still running throttled since the start and the run well past
+// the last heal plus the grace period: kswapd-no-wake's runs.
+History EveryTaskThrottledSinceTheStart() {
+  History h = Smoke();
+  agent::Sample& last = h.victim.back();
+  last.set_host_unix_ms(last.host_unix_ms() + 600000);
+  last.set_uptime_ms(last.uptime_ms() + 600000);
+  for (agent::TaskSample& t : *last.mutable_tasks()) {
+    t.set_state("running");
+    agent::ThrottleEpisode* e = last.add_throttled_now();
+    e->set_pid(t.pid());
+    e->set_start_uptime_ms(h.victim.front().uptime_ms());
+  }
+  return h;
+}
+
+TEST(OraclesTest, EveryTaskThrottledPastTheGracePeriodIsDecidedEarly) {
+  History h = EveryTaskThrottledSinceTheStart();
+  std::optional<OracleResult> decided = DecidedEarly(h);
+  ASSERT_TRUE(decided.has_value());
+  EXPECT_EQ(decided->signature(), "throttled task not woken");
+  EXPECT_EQ(Judge(h).signature(), decided->signature());
+  // From the latest sample alone, as a run still going has it.
+  h.victim.erase(h.victim.begin(), h.victim.end() - 1);
+  EXPECT_TRUE(DecidedEarly(h).has_value());
+}
+
+TEST(OraclesTest, NotDecidedWhileSomethingCanStillMove) {
+  EXPECT_FALSE(DecidedEarly(Smoke()).has_value());  // a passing run
+  {
+    History h = EveryTaskThrottledSinceTheStart();
+    h.victim.back().mutable_throttled_now()->RemoveLast();  // one task free to run
+    EXPECT_FALSE(DecidedEarly(h).has_value());
+  }
+  {
+    History h = EveryTaskThrottledSinceTheStart();
+    agent::Sample& last = h.victim.back();  // the grace period not over yet
+    int64_t back = last.host_unix_ms() - (h.faults.back().host_unix_ms() + 1000);
+    last.set_host_unix_ms(last.host_unix_ms() - back);
+    last.set_uptime_ms(last.uptime_ms() - back);
+    EXPECT_FALSE(DecidedEarly(h).has_value());
+  }
+  {
+    History h = EveryTaskThrottledSinceTheStart();
+    std::erase_if(h.faults, [](const FaultEvent& e) {  // the last fault still applied
+      return e.fault() == 1 && e.action() == "revert";
+    });
+    EXPECT_FALSE(DecidedEarly(h).has_value());
+  }
+}
+
 TEST(OraclesTest, ThrottledPastTheGracePeriod) {
   History h = Smoke();
   // An episode that began before the grace period ended and outlasted it.

@@ -80,6 +80,7 @@ class FaultRunner {
       ev.set_done_s(static_cast<double>(ev.host_unix_ms() - t0_ms_) / 1000.0);
       out_ << ToJson(ev) << "\n";
       out_.flush();
+      trace_.push_back(ev);
       say_ << "fault " << e.fault << " " << ev.action() << " on " << o.target << ": "
            << (!o.status.ok() ? std::string(o.status.message())
                : o.matches    ? o.readback
@@ -89,6 +90,8 @@ class FaultRunner {
   }
 
   // Reverts whatever is still applied: no fault outlives its run.
+  const std::vector<FaultEvent>& trace() const { return trace_; }
+
   void RevertAll(double t) {
     for (size_t i = 0; i < active_.size(); ++i) {
       if (active_[i]) Act({t, static_cast<uint32_t>(i), false});
@@ -103,6 +106,7 @@ class FaultRunner {
   const int64_t t0_ms_;  // the workload's start on the host clock: the timeline's zero
   std::vector<std::vector<faults::Outcome>> applied_;
   std::vector<bool> active_;
+  std::vector<FaultEvent> trace_;  // what trace.jsonl holds
 };
 
 bool WorkloadEnded(const std::optional<agent::Sample>& s) {
@@ -186,7 +190,19 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
         outcome = "interrupted";
         break;
       }
-      if (next == events.size() && WorkloadEnded(victim.Latest())) break;
+      if (next == events.size()) {
+        std::optional<agent::Sample> latest = victim.Latest();
+        if (WorkloadEnded(latest)) break;
+        if (latest && latest->throttled_now_size() > 0) {
+          History so_far{.scenario = s, .meta = run.meta(), .victim = {*latest},
+                         .faults = faults.trace(), .console = ""};
+          if (std::optional<OracleResult> decided = DecidedEarly(so_far)) {
+            outcome = absl::StrCat("decided before the deadline: ", decided->evidence());
+            say << outcome << "\n";
+            break;
+          }
+        }
+      }
       if (now >= deadline) {
         outcome = "deadline reached";
         break;
