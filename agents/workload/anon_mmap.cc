@@ -63,8 +63,8 @@ namespace {
   for (uint32_t pass = 1; pass <= p.passes; ++pass) {
     uint32_t expected_pass = p.write ? pass - 1 : 0;
     for (uint64_t i = 0; i < pages; ++i) {
-      if (auto bad = CheckPage(&mem[i * words], words,
-                               AnonPagePattern(p.seed, index, i, expected_pass))) {
+      if (auto bad =
+              CheckPage(&mem[i * words], words, AnonPagePattern(p.seed, index, i, expected_pass))) {
         std::snprintf(slot->detail, kDetailBytes,
                       "page %llu at %p in pass %u: word %zu expected %016llx, found %016llx",
                       static_cast<unsigned long long>(i), static_cast<void*>(&mem[i * words]), pass,
