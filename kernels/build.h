@@ -27,7 +27,6 @@ struct KernelRecipe {
   int first_patches = -1;
 };
 
-
 // What a build would be, found without building: every input read and
 // hashed into the manifest's id. Bad input (no such source, a dirty tree, a
 // fragment that does not parse) is InvalidArgument naming it.

@@ -25,13 +25,18 @@ struct Derived {
   int64_t grace_end_ms = 0;          // last heal + grace
   int64_t host_minus_uptime_ms = 0;  // host clock minus guest uptime
   bool has_faults = false;
+  bool all_reverted = true;  // every fault of the scenario has a revert in the trace
 };
 
 Derived Derive(const History& h) {
   Derived d;
+  std::vector<bool> reverted(h.scenario.faults_size(), false);
   for (const FaultEvent& e : h.faults) {
-    if (e.action() == "revert") d.last_heal_ms = std::max(d.last_heal_ms, e.host_unix_ms());
+    if (e.action() != "revert") continue;
+    d.last_heal_ms = std::max(d.last_heal_ms, e.host_unix_ms());
+    if (e.fault() < reverted.size()) reverted[e.fault()] = true;
   }
+  d.all_reverted = std::find(reverted.begin(), reverted.end(), false) == reverted.end();
   d.has_faults = h.scenario.faults_size() > 0;
   if (!d.has_faults) d.last_heal_ms = h.meta.workload_start_unix_ms();
   d.grace_end_ms = d.last_heal_ms + static_cast<int64_t>(h.scenario.oracles().grace_s()) * 1000;
@@ -396,14 +401,10 @@ Verdict Judge(const History& h) {
 
 std::optional<OracleResult> DecidedEarly(const History& h) {
   if (h.victim.empty()) return std::nullopt;
-  std::vector<bool> reverted(h.scenario.faults_size(), false);
-  for (const FaultEvent& e : h.faults) {
-    if (e.action() == "revert" && e.fault() < reverted.size()) reverted[e.fault()] = true;
-  }
-  if (std::find(reverted.begin(), reverted.end(), false) != reverted.end()) return std::nullopt;
   Derived d = Derive(h);
   const agent::Sample& last = h.victim.back();
-  if (last.host_unix_ms() <= d.grace_end_ms) return std::nullopt;
+  // The grace period counts from the last heal only once every fault healed.
+  if (!d.all_reverted || last.host_unix_ms() <= d.grace_end_ms) return std::nullopt;
   // Every task still running sits in an episode throttled_woken already
   // fails, and none can move until kswapd wakes it: nothing later can
   // change the verdict, only delay it to the deadline.

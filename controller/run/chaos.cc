@@ -89,9 +89,9 @@ class FaultRunner {
     }
   }
 
-  // Reverts whatever is still applied: no fault outlives its run.
   const std::vector<FaultEvent>& trace() const { return trace_; }
 
+  // Reverts whatever is still applied: no fault outlives its run.
   void RevertAll(double t) {
     for (size_t i = 0; i < active_.size(); ++i) {
       if (active_[i]) Act({t, static_cast<uint32_t>(i), false});
