@@ -18,7 +18,7 @@
 namespace swapchaos::agents::workload {
 namespace {
 
-constexpr size_t kDetailBytes = 240;
+constexpr size_t kDetailBytes = 256;
 
 struct Slot {
   std::atomic<uint64_t> pages;
@@ -65,11 +65,9 @@ namespace {
     for (uint64_t i = 0; i < pages; ++i) {
       if (auto bad =
               CheckPage(&mem[i * words], words, AnonPagePattern(p.seed, index, i, expected_pass))) {
-        std::snprintf(slot->detail, kDetailBytes,
-                      "page %llu at %p in pass %u: word %zu expected %016llx, found %016llx",
+        std::snprintf(slot->detail, kDetailBytes, "page %llu at %p in pass %u: %s",
                       static_cast<unsigned long long>(i), static_cast<void*>(&mem[i * words]), pass,
-                      bad->word, static_cast<unsigned long long>(bad->expected),
-                      static_cast<unsigned long long>(bad->found));
+                      DescribeMismatch(*bad, words).c_str());
         _exit(2);
       }
       if (p.write) put(i, pass);

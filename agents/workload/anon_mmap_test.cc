@@ -75,7 +75,9 @@ TEST(AnonMmapTest, APageThatComesBackWrongIsDataLoss) {
   TaskProgress t = OverwriteAfterFirstPass(3 * sysconf(_SC_PAGESIZE), std::vector<char>(8, '\xab'));
   EXPECT_EQ(t.state, TaskProgress::State::kDataLoss);
   EXPECT_NE(t.detail.find("page 3 "), std::string::npos) << t.detail;
-  EXPECT_NE(t.detail.find("word 0 "), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("first at byte 0:"), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("found 0xab"), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("word 0: expected"), std::string::npos) << t.detail;
   EXPECT_NE(t.detail.find("found abababababababab"), std::string::npos) << t.detail;
 }
 
@@ -85,8 +87,23 @@ TEST(AnonMmapTest, ASectorInsideAPageThatComesBackWrongIsDataLoss) {
       OverwriteAfterFirstPass(5 * sysconf(_SC_PAGESIZE) + 4 * 512, std::vector<char>(512, 0));
   EXPECT_EQ(t.state, TaskProgress::State::kDataLoss);
   EXPECT_NE(t.detail.find("page 5 "), std::string::npos) << t.detail;
-  EXPECT_NE(t.detail.find("word 256 "), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("first at byte 2048:"), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("word 256: expected"), std::string::npos) << t.detail;
   EXPECT_NE(t.detail.find("found 0000000000000000"), std::string::npos) << t.detail;
+}
+
+// What the swap-in mutant of issue 10 did: one byte in the middle of a
+// page, a place no sector's first word covers.
+TEST(AnonMmapTest, OneByteInTheMiddleOfAPageIsDataLoss) {
+  const size_t offset = 7 * sysconf(_SC_PAGESIZE) + 1234;
+  // The byte's value as written (page_marks.h), one bit flipped.
+  const uint64_t want = AnonPagePattern(0, 0, 7, 0) + 0x9e3779b97f4a7c15ULL * (1234 / 8);
+  const char flipped = static_cast<char>(static_cast<uint8_t>(want >> (8 * (1234 % 8))) ^ 0x10);
+  TaskProgress t = OverwriteAfterFirstPass(offset, std::vector<char>(1, flipped));
+  EXPECT_EQ(t.state, TaskProgress::State::kDataLoss);
+  EXPECT_NE(t.detail.find("page 7 "), std::string::npos) << t.detail;
+  EXPECT_NE(t.detail.find("1 of 4096 bytes differ, first at byte 1234:"), std::string::npos)
+      << t.detail;
 }
 
 TEST(AnonMmapTest, AKilledTaskIsReportedWithItsSignal) {

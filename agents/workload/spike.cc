@@ -58,12 +58,8 @@ namespace {
   while (p.seconds == 0 || std::chrono::steady_clock::now() < deadline) {
     for (size_t i = 0; i < pages; ++i) {
       if (auto bad = CheckPage(&mem[i * words], words, PagePattern(p.seed, i))) {
-        std::fprintf(stderr,
-                     "spike: page %zu at %p came back wrong: word %zu expected %016llx, "
-                     "found %016llx\n",
-                     i, static_cast<void*>(&mem[i * words]), bad->word,
-                     static_cast<unsigned long long>(bad->expected),
-                     static_cast<unsigned long long>(bad->found));
+        std::fprintf(stderr, "spike: page %zu at %p came back wrong: %s\n", i,
+                     static_cast<void*>(&mem[i * words]), DescribeMismatch(*bad, words).c_str());
         _exit(2);
       }
     }
