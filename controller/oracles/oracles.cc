@@ -21,6 +21,7 @@ constexpr char kThrottled[] = "throttle_direct_reclaim";
 
 // What several oracles need, computed once from the history.
 struct Derived {
+  int64_t first_apply_ms = 0;        // host clock; 0 without faults
   int64_t last_heal_ms = 0;          // host clock; 0 without faults
   int64_t grace_end_ms = 0;          // last heal + grace
   int64_t host_minus_uptime_ms = 0;  // host clock minus guest uptime
@@ -32,6 +33,9 @@ Derived Derive(const History& h) {
   Derived d;
   std::vector<bool> reverted(h.scenario.faults_size(), false);
   for (const FaultEvent& e : h.faults) {
+    if (e.action() == "apply" && (d.first_apply_ms == 0 || e.host_unix_ms() < d.first_apply_ms)) {
+      d.first_apply_ms = e.host_unix_ms();
+    }
     if (e.action() != "revert") continue;
     d.last_heal_ms = std::max(d.last_heal_ms, e.host_unix_ms());
     if (e.fault() < reverted.size()) reverted[e.fault()] = true;
@@ -107,16 +111,36 @@ OracleResult FaultsApplied(const History& h, const Derived&) {
 }
 
 OracleResult ConsoleClean(const History& h, const Derived& d) {
-  // Stalls, hung tasks and stuck requests are expected while a fault is on;
-  // after the last heal plus the grace period they are failures.
-  double grace_end_uptime_s = static_cast<double>(d.grace_end_ms - d.host_minus_uptime_ms) / 1000.0;
+  // Stalls, hung tasks and stuck requests are what a fault causes while it
+  // is on and until the grace period after the last heal ends; before the
+  // first fault and after that they are the kernel's. Fatal reports count
+  // at any time.
+  auto uptime_s = [&](int64_t host_ms) {
+    return static_cast<double>(host_ms - d.host_minus_uptime_ms) / 1000.0;
+  };
+  const bool window = d.has_faults && d.first_apply_ms > 0;
+  const double from_s = uptime_s(d.first_apply_ms), to_s = uptime_s(d.grace_end_ms);
+  int tolerated = 0, evidence = 0;
   for (const ConsoleFinding& f : ScanConsole(h.console)) {
-    if (f.always_fatal || f.uptime_s < 0 || f.uptime_s > grace_end_uptime_s) {
-      if (f.title.starts_with("OOM kill") && h.scenario.oracles().expect_oom_kill()) continue;
-      return Result("console_clean", false, f.line, f.title);
+    if (f.severity == Severity::kEvidence) {
+      ++evidence;
+      continue;
     }
+    if (f.severity == Severity::kOutsideFaults && window && f.uptime_s >= from_s &&
+        f.uptime_s <= to_s) {
+      ++tolerated;
+      continue;
+    }
+    if (f.title.starts_with("OOM kill") && h.scenario.oracles().expect_oom_kill()) continue;
+    OracleResult r = Result("console_clean", false, f.line, f.title);
+    r.set_report(f.report);
+    r.set_console_line(static_cast<uint32_t>(f.line_number));
+    return r;
   }
-  return Result("console_clean", true, "no failure signature after the grace period", "");
+  return Result("console_clean", true,
+                absl::StrCat("no kernel report outside the faults' window (", tolerated,
+                             " during it; ", evidence, " allocation failures kept as evidence)"),
+                "");
 }
 
 OracleResult NoDataLoss(const History& h, const Derived&) {
@@ -318,12 +342,16 @@ AgentFootprint Footprint(const History& h) {
   return f;
 }
 
-// The table, in order of precedence for the run's signature. A stall before
-// any fault comes first: it leaves the rest saying nothing of the faults.
+// The table, in order of precedence for the run's signature: what the
+// kernel said of itself first (its report names the bug), then a stall
+// before any fault (it leaves the rest saying nothing of the faults), then
+// what the workload saw; a fault not in effect last, since a victim stuck
+// in its own failure may not take a fault, and that is evidence, not the
+// finding.
 using Oracle = std::function<OracleResult(const History&, const Derived&)>;
-const Oracle kOracles[] = {ProgressBeforeFaults, FaultsApplied,  ConsoleClean,
-                           NoDataLoss,           NoTaskKilled,   NoOomKill,
-                           ThrottledWoken,       SwapResumed,    WorkloadCompleted};
+const Oracle kOracles[] = {ConsoleClean,   ProgressBeforeFaults, NoDataLoss,
+                           NoTaskKilled,   NoOomKill,            ThrottledWoken,
+                           SwapResumed,    WorkloadCompleted,    FaultsApplied};
 
 template <typename M>
 absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {

@@ -1,5 +1,7 @@
 #include "controller/oracles/oracles.h"
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 
 namespace swapchaos::controller {
@@ -48,17 +50,94 @@ TEST(OraclesTest, SigbusFailsAndNamesTheSignal) {
   EXPECT_EQ(Judge(h).signature(), "workload task killed: Bus error");
 }
 
-TEST(OraclesTest, ConsoleFailureAfterGraceFailsButDuringFaultIsExpected) {
+// The guest's uptime at the host time `host_ms`, as the console prints it.
+std::string UptimeAt(const History& h, int64_t host_ms) {
+  const agent::Sample& s = h.victim.front();
+  return std::to_string(
+      static_cast<double>(host_ms - s.host_unix_ms() + static_cast<int64_t>(s.uptime_ms())) /
+      1000.0);
+}
+
+int64_t FirstApplyMs(const History& h) {
+  for (const FaultEvent& e : h.faults) {
+    if (e.action() == "apply") return e.host_unix_ms();
+  }
+  return 0;
+}
+
+TEST(OraclesTest, ConsoleFailureOutsideTheFaultsFailsButDuringThemIsExpected) {
+  const std::string hang = "] INFO: task swapchaos-wl:99 blocked for more than 120 seconds.\n";
   History h = Smoke();
-  // Guest uptime at the end of the run: past the last heal plus grace?
-  double end_uptime = h.victim.back().uptime_ms() / 1000.0;
-  h.console += "[ 1.000000] INFO: task swapchaos-wl:99 blocked for more than 120 seconds.\n";
-  EXPECT_EQ(Judge(h).verdict(), "pass") << "a hang report early in the run is expected";
-  h.console += "[ " + std::to_string(end_uptime + 500) +
-               "] INFO: task swapchaos-wl:99 blocked for more than 120 seconds.\n";
-  Verdict v = Judge(h);
+  h.console += "[ " + UptimeAt(h, FirstApplyMs(h) + 1000) + hang;
+  EXPECT_EQ(Judge(h).verdict(), "pass") << "a hang report during a fault is expected";
+  EXPECT_NE(Find(Judge(h), "console_clean").evidence().find("1 during it"), std::string::npos);
+
+  History after = h;
+  after.console += "[ " + UptimeAt(h, h.victim.back().host_unix_ms() + 500000) + hang;
+  Verdict v = Judge(after);
   EXPECT_EQ(v.verdict(), "fail");
-  EXPECT_EQ(v.signature(), "task hung: swapchaos-wl");
+  EXPECT_EQ(v.signature(), "INFO: task hung: swapchaos-wl");
+
+  // Before any fault nothing the faults did can explain it: the kernel's.
+  History before = Smoke();
+  before.console += "[ " + UptimeAt(h, FirstApplyMs(h) - 5000) + hang;
+  EXPECT_EQ(Judge(before).signature(), "INFO: task hung: swapchaos-wl");
+}
+
+// Issue 10: a passing run's console with an oops added must fail, titled by
+// the guilty function, with the report and where it is in console.log.
+TEST(OraclesTest, OopsesFailWheneverTheyHappen) {
+  const std::string at = "[ 40.000000] ";
+  struct Case {
+    std::string report;
+    std::string title;
+  } cases[] = {
+      {at + "kernel BUG at mm/swap_state.c:52!\n" + at + "invalid opcode: 0000 [#1] SMP\n" + at +
+           "RIP: 0010:add_to_swap_cache+0x1f/0x3a0\n" + at + "Call Trace:\n" + at +
+           " add_to_swap+0x4c/0x80\n" + at + " </TASK>\n",
+       "kernel BUG in add_to_swap_cache"},
+      {at + "general protection fault, probably for non-canonical address 0x1: 0000 [#1]\n" + at +
+           "RIP: 0010:nbd_queue_rq+0x40/0x4f0 [nbd]\n",
+       "general protection fault in nbd_queue_rq"},
+      {at + "Oops: 0002 [#1] PREEMPT SMP NOPTI\n" + at + "RIP: 0010:recv_work+0x21/0x2e0\n",
+       "Oops in recv_work"},
+  };
+  for (const Case& c : cases) {
+    History h = Smoke();
+    size_t lines = std::count(h.console.begin(), h.console.end(), '\n');
+    h.console += c.report;
+    Verdict v = Judge(h);
+    EXPECT_EQ(v.verdict(), "fail") << c.report;
+    EXPECT_EQ(v.signature(), c.title);
+    const OracleResult& r = Find(v, "console_clean");
+    EXPECT_EQ(r.console_line(), lines + 1);
+    EXPECT_TRUE(r.report().starts_with(c.report.substr(0, c.report.find('\n'))));
+  }
+}
+
+// An allocation without a right to the reserves failing is the kernel's to
+// retry: evidence, not a finding, even before any fault.
+TEST(OraclesTest, AtomicAllocationFailureIsEvidenceOnly) {
+  History h = Smoke();
+  h.console += "[ 1.0] ksoftirqd/0: page allocation failure: order:0, mode:0x820(GFP_ATOMIC)\n";
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "pass");
+  EXPECT_NE(Find(v, "console_clean").evidence().find("1 allocation failures kept as evidence"),
+            std::string::npos);
+  h.console += "[ 1.1] kworker/u3:1: page allocation failure: order:0, "
+               "mode:0x40c00(GFP_NOIO|__GFP_MEMALLOC|__GFP_COMP), nodemask=(null)\n";
+  EXPECT_EQ(Judge(h).signature(), "reserve page allocation failure: order:0");
+}
+
+// The kernel's own report titles the run, not the consequences the harness
+// saw: a victim stuck in it may not even take a fault (issue 10).
+TEST(OraclesTest, TheKernelsReportTitlesTheRunOverAFaultNotInEffect) {
+  History h = Smoke();
+  h.faults[0].set_matches(false);
+  h.console += "[ 30.0] Kernel panic - not syncing: Fatal exception\n";
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.signature(), "kernel panic: Fatal exception");
+  EXPECT_EQ(Find(v, "faults_applied").outcome(), "fail");
 }
 
 TEST(OraclesTest, PanicFailsWheneverItHappens) {

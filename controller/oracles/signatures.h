@@ -1,25 +1,44 @@
 #ifndef SWAPCHAOS_CONTROLLER_ORACLES_SIGNATURES_H_
 #define SWAPCHAOS_CONTROLLER_ORACLES_SIGNATURES_H_
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace swapchaos::controller {
 
-// A failure the kernel printed on its console, as a title that stays the
-// same across runs of the same failure (no pids, addresses or times).
+// When a console report is a failure of the kernel under test.
+enum class Severity {
+  // At any time, fault or not: the kernel broke (panic, oops, BUG, KASAN,
+  // WARNING, list corruption, lockdep, sleeping in atomic context).
+  kFatal,
+  // Outside the faults' window (before the first fault is applied, or after
+  // the last heal plus the grace period): stalls, hung tasks, stuck or
+  // failed swap I/O, OOM kills, reserve allocations failing. During a fault
+  // they are what the fault is expected to cause.
+  kOutsideFaults,
+  // Never a failure by itself, kept as evidence: the kernel may fail an
+  // allocation that is not entitled to the reserves (GFP_ATOMIC, NOWAIT)
+  // and retry; if that leads to a stall, the progress oracles fail it.
+  kEvidence,
+};
+
+// A report the kernel printed on its console, with a title that stays the
+// same across runs of the same failure (no pids, addresses, CPUs or times)
+// and, where the report has a call trace, names the guilty function, so one
+// bug gets one title whatever task hit it.
 struct ConsoleFinding {
   std::string title;
-  double uptime_s = -1;  // the line's kernel timestamp; -1 if it had none
-  std::string line;
-  bool always_fatal = false;  // a failure even during a fault (panic, BUG)
+  double uptime_s = -1;  // the first line's kernel timestamp; -1 if it had none
+  std::string line;      // the report's first line, as printed
+  size_t line_number = 0;  // 1-based, in the console
+  std::string report;    // first line through the end of its call trace
+  Severity severity = Severity::kFatal;
 };
 
 // Scans console text with the signature table (signatures.cc: one row per
-// failure kind, first match wins) and returns every finding in order.
+// report kind, first match wins) and returns every report in order. Any
+// bytes are accepted: lines are cut at 4 KiB, as printk cuts them at 1 KiB.
 std::vector<ConsoleFinding> ScanConsole(std::string_view console);
 
 }  // namespace swapchaos::controller

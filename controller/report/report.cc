@@ -103,6 +103,7 @@ table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:3px 8px;text
 .pass{color:#17702a;font-weight:600} .fail{color:#b00020;font-weight:600} .skip,.error{color:#8a6d00;font-weight:600}
 .fault{fill:#f3b5b5;fill-opacity:.45} .ax{stroke:#888} .t{font-weight:600;font-size:13px} .l{font-size:11px;fill:#555}
 svg{display:block;margin:6px 0}
+pre.report{background:#f6f6f6;border:1px solid #ddd;padding:8px;font-size:12px;overflow-x:auto}
 )css";
 
 std::string Page(const std::string& title, const std::string& body) {
@@ -168,7 +169,15 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
     absl::StrAppend(&body, "<tr><td>", Esc(o.name()), "</td><td class=\"", Esc(o.outcome()), "\">",
                     Esc(o.outcome()), "</td><td>", Esc(o.evidence()), "</td></tr>");
   }
-  absl::StrAppend(&body, "</table><h2>Timeline (faults shaded; seconds from the workload's start)</h2>");
+  absl::StrAppend(&body, "</table>");
+  // The kernel's own report of a failure: what a kernel engineer triages from.
+  for (const OracleResult& o : v.oracles()) {
+    if (o.report().empty()) continue;
+    absl::StrAppend(&body, "<h2>Kernel report: ", Esc(o.signature()),
+                    "</h2><p><a href=\"console.log\">console.log</a> line ", o.console_line(),
+                    "</p><pre class=\"report\">", Esc(o.report()), "</pre>");
+  }
+  absl::StrAppend(&body, "<h2>Timeline (faults shaded; seconds from the workload's start)</h2>");
   absl::StrAppend(&body, Chart("Swap traffic", {in, out}, windows, t_end));
   absl::StrAppend(&body, Chart("Free memory", {free_mib, avail}, windows, t_end));
   absl::StrAppend(&body, Chart("Memory pressure (PSI)", {some, full}, windows, t_end));

@@ -26,6 +26,21 @@ TEST(ReportTest, RunPageHasVerdictTimelinesAndShadedFaults) {
   EXPECT_NE(html.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
   EXPECT_EQ(html.find("<b>"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);  // self-contained, nothing runs
+  EXPECT_EQ(html.find("Kernel report"), std::string::npos);
+}
+
+TEST(ReportTest, AFailingRunShowsTheKernelsReport) {
+  auto h = LoadHistory(std::string(SWAPCHAOS_ORACLE_TESTDATA) + "/smoke-pass");
+  ASSERT_TRUE(h.ok()) << h.status();
+  h->console +=
+      "[ 40.0] kernel BUG at mm/swap_state.c:52!\n[ 40.0] RIP: 0010:add_to_swap_cache+0x1f/0x3a0\n"
+      "[ 40.0] Call Trace:\n[ 40.0]  <TASK>\n[ 40.0]  add_to_swap+0x4c/0x80\n[ 40.0]  </TASK>\n";
+  Verdict v = Judge(*h);
+  std::string html = RunReportHtml(*h, v);
+  EXPECT_NE(html.find("<h2>Kernel report: kernel BUG in add_to_swap_cache</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<a href=\"console.log\">console.log</a> line "), std::string::npos);
+  EXPECT_NE(html.find("[ 40.0]  add_to_swap+0x4c/0x80"), std::string::npos);
+  EXPECT_NE(html.find("[ 40.0]  &lt;/TASK&gt;"), std::string::npos);
 }
 
 std::vector<StoredRun> SomeRuns() {
