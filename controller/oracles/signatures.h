@@ -14,12 +14,13 @@ enum class Severity {
   kFatal,
   // Outside the faults' window (before the first fault is applied, or after
   // the last heal plus the grace period): stalls, hung tasks, stuck or
-  // failed swap I/O, OOM kills, reserve allocations failing. During a fault
-  // they are what the fault is expected to cause.
+  // failed swap I/O, OOM kills. During a fault they are what the fault is
+  // expected to cause.
   kOutsideFaults,
-  // Never a failure by itself, kept as evidence: the kernel may fail an
-  // allocation that is not entitled to the reserves (GFP_ATOMIC, NOWAIT)
-  // and retry; if that leads to a stall, the progress oracles fail it.
+  // Never a failure by itself, kept as evidence: page allocation failures,
+  // which the kernel retries (the default kernel logs one in nbd's send now
+  // and then and recovers); if swap stalls after one, the progress oracles
+  // fail the run and cite it.
   kEvidence,
 };
 
