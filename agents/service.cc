@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -241,19 +243,24 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
   params.server_flags = exp->transmission_flags;
   params.timeout_s = req->request_timeout_s();
   params.dead_conn_timeout_s = req->dead_conn_timeout_s();
+  // From here on each step is the kernel's to take; its refusing one is a
+  // finding about the kernel under test, said with ABORTED (agent.proto).
+  auto refused = [](const absl::Status& st) {
+    return grpc::Status(grpc::StatusCode::ABORTED, std::string(st.message()));
+  };
   auto index = nbd::Connect(params);
   close(*fd);  // the kernel holds its own reference now
-  if (!index.ok()) return ToGrpc(index.status());
+  if (!index.ok()) return refused(index.status());
   std::string device = absl::StrCat("/dev/nbd", *index);
 
   int dev = open(device.c_str(), O_RDWR | O_CLOEXEC);
   if (dev < 0) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("open ", device, " failed"));
+    return refused(absl::UnavailableError(absl::StrCat("open ", device, ": ", std::strerror(errno))));
   }
   absl::Status header = swap::WriteSwapHeader(dev, exp->size_bytes);
   close(dev);
-  if (!header.ok()) return ToGrpc(header);
-  if (absl::Status on = swap::SwapOn(device, req->swap_priority()); !on.ok()) return ToGrpc(on);
+  if (!header.ok()) return refused(header);
+  if (absl::Status on = swap::SwapOn(device, req->swap_priority()); !on.ok()) return refused(on);
   if (!req->no_reconnect()) {
     auto r = nbd::Reconnector::Start(
         {req->server_address(), static_cast<uint16_t>(req->server_port()), req->export_name()});

@@ -22,6 +22,7 @@
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
+#include "controller/run/failure.h"
 #include "controller/run/minimize.h"
 #include "controller/report/report.h"
 #include "controller/run/replay.h"
@@ -165,6 +166,18 @@ int Fail(int code, const std::string& msg) {
   return code;
 }
 
+// Ends a command that failed: the exit status from whose failure it was
+// (the kernel's, the user's input, ours), never guessed from the message.
+int FailWith(const absl::Status& s) {
+  using swapchaos::controller::FailureClass;
+  FailureClass c = swapchaos::controller::ClassOf(s);
+  std::string msg(s.message());
+  if (auto record = swapchaos::controller::KernelFailureRecord(s)) {
+    msg = absl::StrCat("the kernel under test failed: ", record->kernel_failure(), "\n", msg);
+  }
+  return Fail(swapchaos::controller::ExitCode(c), msg);
+}
+
 // The environment of a run from the --cache and --agent flags; Ctrl-C and
 // SIGTERM stop it in order.
 swapchaos::controller::BootEnv BootEnvFrom(const Flags& flags) {
@@ -229,17 +242,13 @@ int Boot(const std::vector<std::string>& args) {
     std::cout << "results in " << req.out_dir() << "\n";
     return kExitOk;
   }
-  return Fail(swapchaos::controller::IsBadInput(s) ? kExitBadInput : kExitInfra,
-              std::string(s.message()));
+  return FailWith(s);
 }
 
 constexpr int kExitFail = 1;
 
 int Report(const absl::StatusOr<swapchaos::controller::Verdict>& v, const std::string& dir) {
-  if (!v.ok()) {
-    return Fail(swapchaos::controller::IsBadInput(v.status()) ? kExitBadInput : kExitInfra,
-                std::string(v.status().message()));
-  }
+  if (!v.ok()) return FailWith(v.status());
   for (const auto& o : v->oracles()) {
     std::cout << "  " << o.outcome() << "  " << o.name() << ": " << o.evidence() << "\n";
   }
@@ -346,10 +355,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
     if (grpc::Status st = stub->Replay(&ctx, req, &result); !st.ok()) return FailRemote(st);
   } else {
     auto report = swapchaos::controller::Replay(run, static_cast<int>(*times), out, cmd->env);
-    if (!report.ok()) {
-      return Fail(swapchaos::controller::IsBadInput(report.status()) ? kExitBadInput : kExitInfra,
-                  std::string(report.status().message()));
-    }
+    if (!report.ok()) return FailWith(report.status());
     result = swapchaos::controller::ToProto(*report);
   }
   std::cout << "original: " << result.original_verdict()
@@ -377,10 +383,7 @@ int MinimizeCommand(const std::vector<std::string>& args) {
   auto report = swapchaos::controller::Minimize(
       run, {.max_runs = static_cast<int>(*max_runs), .confirm = static_cast<int>(*confirm)}, out,
       env);
-  if (!report.ok()) {
-    return Fail(swapchaos::controller::IsBadInput(report.status()) ? kExitBadInput : kExitInfra,
-                std::string(report.status().message()));
-  }
+  if (!report.ok()) return FailWith(report.status());
   std::cout << "minimized \"" << report->signature << "\": " << report->faults_before
             << " faults -> " << report->minimal.faults_size() << " in " << report->trial_runs
             << " trial runs; the minimal schedule failed the same way in " << report->confirmed

@@ -27,6 +27,7 @@ struct Derived {
   int64_t host_minus_uptime_ms = 0;  // host clock minus guest uptime
   bool has_faults = false;
   bool all_reverted = true;  // every fault of the scenario has a revert in the trace
+  std::vector<ConsoleFinding> console;  // every report on the victim's console
 };
 
 Derived Derive(const History& h) {
@@ -42,6 +43,7 @@ Derived Derive(const History& h) {
   }
   d.all_reverted = std::find(reverted.begin(), reverted.end(), false) == reverted.end();
   d.has_faults = h.scenario.faults_size() > 0;
+  d.console = ScanConsole(h.console);
   if (!d.has_faults) d.last_heal_ms = h.meta.workload_start_unix_ms();
   d.grace_end_ms = d.last_heal_ms + static_cast<int64_t>(h.scenario.oracles().grace_s()) * 1000;
   if (!h.victim.empty()) {
@@ -71,6 +73,17 @@ OracleResult Skip(const char* name, std::string why) {
 uint64_t Vm(const agent::Sample& s, const std::string& k) {
   auto it = s.vmstat().find(k);
   return it == s.vmstat().end() ? 0 : it->second;
+}
+
+// What the console said that explains no failure by itself but may explain
+// a stall (allocation failures), for a stall's evidence.
+std::string ConsoleEvidence(const Derived& d) {
+  std::set<std::string> titles;
+  for (const ConsoleFinding& f : d.console) {
+    if (f.severity == Severity::kEvidence) titles.insert(f.title);
+  }
+  if (titles.empty()) return "";
+  return absl::StrCat("; the console reported: ", absl::StrJoin(titles, ", "));
 }
 
 OracleResult FaultsApplied(const History& h, const Derived&) {
@@ -121,7 +134,7 @@ OracleResult ConsoleClean(const History& h, const Derived& d) {
   const bool window = d.has_faults && d.first_apply_ms > 0;
   const double from_s = uptime_s(d.first_apply_ms), to_s = uptime_s(d.grace_end_ms);
   int tolerated = 0, evidence = 0;
-  for (const ConsoleFinding& f : ScanConsole(h.console)) {
+  for (const ConsoleFinding& f : d.console) {
     if (f.severity == Severity::kEvidence) {
       ++evidence;
       continue;
@@ -242,7 +255,8 @@ OracleResult SwapResumed(const History& h, const Derived& d) {
   return Result("swap_resumed", moved > 0,
                 absl::StrCat(moved, at_grace->nbd_reads_done() ? " NBD requests answered"
                                                                : " pages swapped",
-                             " within the grace period after the last heal"),
+                             " within the grace period after the last heal",
+                             moved > 0 ? "" : ConsoleEvidence(d)),
                 "swap traffic never resumed after heal");
 }
 
@@ -257,7 +271,7 @@ uint64_t PagesTouched(const agent::Sample& s) {
   return pages;
 }
 
-OracleResult ProgressBeforeFaults(const History& h, const Derived&) {
+OracleResult ProgressBeforeFaults(const History& h, const Derived& d) {
   // The window: up to the first fault applied, else the end of the run.
   int64_t end_ms = h.meta.observed_until_unix_ms();
   for (const FaultEvent& e : h.faults) {
@@ -291,7 +305,8 @@ OracleResult ProgressBeforeFaults(const History& h, const Derived&) {
     return Result("progress_before_faults", false,
                   absl::StrCat("no page touched or swapped (or no telemetry) for ",
                                longest_ms / 1000, " s from ", from_ms / 1000,
-                               " s into the workload, tasks running, ", before),
+                               " s into the workload, tasks running, ", before,
+                               ConsoleEvidence(d)),
                   "stalled before any fault");
   }
   return Result("progress_before_faults", true,
@@ -342,6 +357,23 @@ AgentFootprint Footprint(const History& h) {
   return f;
 }
 
+// The kernel under test failed before the run could start (meta.json says
+// how): the run's one finding, titled as the run recorded it, with the
+// console's report of it when there is one.
+OracleResult KernelSetUp(const History& h, const Derived& d) {
+  if (h.meta.kernel_failure().empty()) {
+    return Result("kernel_set_up", true, "the kernel booted and swap over NBD came up", "");
+  }
+  OracleResult r = Result("kernel_set_up", false, h.meta.outcome(), h.meta.kernel_failure());
+  for (const ConsoleFinding& f : d.console) {
+    if (f.severity != Severity::kFatal || !h.meta.kernel_failure().ends_with(f.title)) continue;
+    r.set_report(f.report);
+    r.set_console_line(static_cast<uint32_t>(f.line_number));
+    break;
+  }
+  return r;
+}
+
 // The table, in order of precedence for the run's signature: what the
 // kernel said of itself first (its report names the bug), then a stall
 // before any fault (it leaves the rest saying nothing of the faults), then
@@ -349,9 +381,9 @@ AgentFootprint Footprint(const History& h) {
 // in its own failure may not take a fault, and that is evidence, not the
 // finding.
 using Oracle = std::function<OracleResult(const History&, const Derived&)>;
-const Oracle kOracles[] = {ConsoleClean,   ProgressBeforeFaults, NoDataLoss,
-                           NoTaskKilled,   NoOomKill,            ThrottledWoken,
-                           SwapResumed,    WorkloadCompleted,    FaultsApplied};
+const Oracle kOracles[] = {KernelSetUp,  ConsoleClean,   ProgressBeforeFaults, NoDataLoss,
+                           NoTaskKilled, NoOomKill,      ThrottledWoken,       SwapResumed,
+                           WorkloadCompleted, FaultsApplied};
 
 template <typename M>
 absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {
@@ -390,10 +422,14 @@ absl::StatusOr<History> LoadHistory(const std::string& dir) {
     return absl::InvalidArgumentError(
         absl::StrCat(dir, " holds no finished run (", s.message(), ")"));
   }
+  // A kernel that failed during set-up left no telemetry and no trace.
+  const bool set_up = h.meta.kernel_failure().empty();
   for (absl::Status s : {ReadJsonFile(dir + "/scenario.json", &h.scenario),
                          ReadJsonLines(dir + "/telemetry.jsonl", &h.victim),
                          ReadJsonLines(dir + "/trace.jsonl", &h.faults)}) {
-    if (!s.ok()) return absl::InvalidArgumentError(std::string(s.message()));
+    if (!s.ok() && (set_up || !absl::IsNotFound(s))) {
+      return absl::InvalidArgumentError(std::string(s.message()));
+    }
   }
   std::ifstream console(dir + "/console.log");
   std::ostringstream ss;
@@ -416,8 +452,12 @@ Verdict Judge(const History& h) {
   *v.mutable_victim_agent() = Footprint(h);
   if (h.meta.wall_s() > 0) v.set_controller_cpu_share(h.meta.controller_cpu_s() / h.meta.wall_s());
   v.set_verdict("pass");
+  const bool set_up = h.meta.kernel_failure().empty();
   for (const Oracle& oracle : kOracles) {
     OracleResult r = oracle(h, d);
+    if (!set_up && r.name() != "kernel_set_up") {
+      r = Skip(r.name().c_str(), "the kernel under test failed during set-up");
+    }
     if (r.outcome() == "fail" && v.verdict() == "pass") {
       v.set_verdict("fail");
       v.set_signature(r.signature());

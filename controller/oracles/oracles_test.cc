@@ -50,6 +50,34 @@ TEST(OraclesTest, SigbusFailsAndNamesTheSignal) {
   EXPECT_EQ(Judge(h).signature(), "workload task killed: Bus error");
 }
 
+// The smoke run with nothing moving for 25 s of samples before the first
+// fault is applied.
+History StalledBeforeTheFirstFault() {
+  History h = Smoke();
+  int64_t first_apply = h.faults[0].host_unix_ms();
+  const agent::Sample* frozen = nullptr;
+  for (agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() >= first_apply) break;
+    if (frozen == nullptr && s.host_unix_ms() >= h.victim.front().host_unix_ms() + 1000) {
+      frozen = &s;
+      continue;
+    }
+    if (frozen != nullptr) {
+      *s.mutable_tasks() = frozen->tasks();
+      *s.mutable_vmstat() = frozen->vmstat();
+    }
+  }
+  EXPECT_NE(frozen, nullptr);
+  if (frozen == nullptr) return h;
+  // Stretch the frozen stretch to 25 s on the host clock.
+  const int64_t frozen_ms = frozen->host_unix_ms();
+  for (agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() > frozen_ms) s.set_host_unix_ms(s.host_unix_ms() + 25000);
+  }
+  for (FaultEvent& e : h.faults) e.set_host_unix_ms(e.host_unix_ms() + 25000);
+  return h;
+}
+
 // The guest's uptime at the host time `host_ms`, as the console prints it.
 std::string UptimeAt(const History& h, int64_t host_ms) {
   const agent::Sample& s = h.victim.front();
@@ -115,18 +143,30 @@ TEST(OraclesTest, OopsesFailWheneverTheyHappen) {
   }
 }
 
-// An allocation without a right to the reserves failing is the kernel's to
-// retry: evidence, not a finding, even before any fault.
-TEST(OraclesTest, AtomicAllocationFailureIsEvidenceOnly) {
+// Page allocation failures are the kernel's to retry: evidence, not a
+// finding, even before any fault and even with a right to the reserves
+// (the default kernel logs that now and then and recovers). A stall cites
+// them.
+TEST(OraclesTest, AllocationFailuresAreEvidenceAStallCites) {
   History h = Smoke();
   h.console += "[ 1.0] ksoftirqd/0: page allocation failure: order:0, mode:0x820(GFP_ATOMIC)\n";
-  Verdict v = Judge(h);
-  EXPECT_EQ(v.verdict(), "pass");
-  EXPECT_NE(Find(v, "console_clean").evidence().find("1 allocation failures kept as evidence"),
-            std::string::npos);
   h.console += "[ 1.1] kworker/u3:1: page allocation failure: order:0, "
                "mode:0x40c00(GFP_NOIO|__GFP_MEMALLOC|__GFP_COMP), nodemask=(null)\n";
-  EXPECT_EQ(Judge(h).signature(), "reserve page allocation failure: order:0");
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "pass");
+  EXPECT_NE(Find(v, "console_clean").evidence().find("2 allocation failures kept as evidence"),
+            std::string::npos);
+  // The same console with swap stalled before the first fault.
+  History stalled = StalledBeforeTheFirstFault();
+  stalled.console = h.console;
+  v = Judge(stalled);
+  EXPECT_EQ(v.signature(), "stalled before any fault");
+  EXPECT_NE(Find(v, "progress_before_faults")
+                .evidence()
+                .find("the console reported: page allocation failure: order:0, reserve page "
+                      "allocation failure: order:0"),
+            std::string::npos)
+      << Find(v, "progress_before_faults").evidence();
 }
 
 // The kernel's own report titles the run, not the consequences the harness
@@ -138,6 +178,33 @@ TEST(OraclesTest, TheKernelsReportTitlesTheRunOverAFaultNotInEffect) {
   Verdict v = Judge(h);
   EXPECT_EQ(v.signature(), "kernel panic: Fatal exception");
   EXPECT_EQ(Find(v, "faults_applied").outcome(), "fail");
+}
+
+// A kernel that failed during set-up left meta.json and its console: the
+// run fails with the recorded signature and the console's report of it, and
+// no other oracle pretends to judge a workload that never ran.
+TEST(OraclesTest, AKernelThatFailedDuringSetUpIsTheFinding) {
+  History h;
+  h.scenario.set_name("quick");
+  h.meta.set_kernel_failure("kernel did not boot: kernel panic: VFS: Unable to mount root fs");
+  h.meta.set_outcome("kernel vmlinuz stopped (reset, panic or power-off) before reaching init");
+  h.console =
+      "[ 1.0] Linux version 6.1\n[ 1.8] Kernel panic - not syncing: VFS: Unable to mount root fs\n"
+      "[ 1.8] Call Trace:\n[ 1.8]  <TASK>\n[ 1.8]  mount_block_root+0x1d3/0x1e6\n"
+      "[ 1.8]  </TASK>\n";
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(v.signature(), h.meta.kernel_failure());
+  const OracleResult& r = Find(v, "kernel_set_up");
+  EXPECT_EQ(r.evidence(), h.meta.outcome());
+  EXPECT_EQ(r.console_line(), 2u);
+  EXPECT_NE(r.report().find("mount_block_root"), std::string::npos);
+  for (const auto& o : v.oracles()) {
+    if (o.name() != "kernel_set_up") {
+      EXPECT_EQ(o.outcome(), "skip") << o.name();
+    }
+  }
+  EXPECT_EQ(Find(Judge(Smoke()), "kernel_set_up").outcome(), "pass");
 }
 
 TEST(OraclesTest, PanicFailsWheneverItHappens) {
@@ -246,29 +313,9 @@ TEST(OraclesTest, OomKillUnlessExpected) {
 }
 
 TEST(OraclesTest, StallBeforeAnyFaultComesFirst) {
-  History h = Smoke();
-  EXPECT_EQ(Find(Judge(h), "progress_before_faults").outcome(), "pass");
-  // Nothing moves for 25 s of samples before the first fault is applied: the
-  // kernel failed with no fault on, whatever else fails later.
-  int64_t first_apply = h.faults[0].host_unix_ms();
-  const agent::Sample* frozen = nullptr;
-  for (agent::Sample& s : h.victim) {
-    if (s.host_unix_ms() >= first_apply) break;
-    if (frozen == nullptr && s.host_unix_ms() >= h.victim.front().host_unix_ms() + 1000) {
-      frozen = &s;
-      continue;
-    }
-    if (frozen != nullptr) {
-      *s.mutable_tasks() = frozen->tasks();
-      *s.mutable_vmstat() = frozen->vmstat();
-    }
-  }
-  ASSERT_NE(frozen, nullptr);
-  // Stretch the frozen stretch to 25 s on the host clock.
-  for (agent::Sample& s : h.victim) {
-    if (s.host_unix_ms() > frozen->host_unix_ms()) s.set_host_unix_ms(s.host_unix_ms() + 25000);
-  }
-  for (FaultEvent& e : h.faults) e.set_host_unix_ms(e.host_unix_ms() + 25000);
+  EXPECT_EQ(Find(Judge(Smoke()), "progress_before_faults").outcome(), "pass");
+  // The kernel failed with no fault on, whatever else fails later.
+  History h = StalledBeforeTheFirstFault();
   h.victim.back().mutable_tasks(0)->set_state("killed");
   h.victim.back().mutable_tasks(0)->set_detail("killed by signal 7 (Bus error)");
   Verdict v = Judge(h);

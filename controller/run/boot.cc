@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controller/run/failure.h"
 #include "controller/run/run.h"
 #include "controller/run/telemetry_recorder.h"
 
@@ -37,6 +38,10 @@ std::string LiveLine(double t, const agent::Sample& s) {
 absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
   std::ostream& say = *env.progress;
   auto run = Run::Start(request, env);
+  if (std::optional<RunMeta> record = KernelFailureRecord(run.status())) {
+    // The kernel under test failed: a finished run whose outcome says how.
+    WriteJsonAtomically(request.out_dir() + "/meta.json", *record);
+  }
   if (!run.ok()) return run.status();
   AgentClient& victim_agent = (*run)->victim_agent();
   AgentClient& wire_agent = (*run)->wire_agent();

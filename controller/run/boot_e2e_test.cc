@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "swapchaos/agent.pb.h"
 #include "swapchaos/controller.pb.h"
+#include "swapchaos/kernel.pb.h"
 #include "testing/cli.h"
 #include "testing/shell.h"
 
@@ -153,28 +154,74 @@ std::string BrokenKernel(const std::string& dir, size_t keep_bytes, bool zero_mi
   return path;
 }
 
-TEST_F(BootE2ETest, KernelThatResetsBeforeInitIsBadInput) {
+// A kernel that does not boot is the kernel's failure (exit 1), recorded as
+// a finished run whose meta.json says how, never bad input or ours.
+RunMeta KernelFailureRecorded(const std::string& out) {
+  RunMeta meta;
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/meta.json"), &meta).ok());
+  return meta;
+}
+
+TEST_F(BootE2ETest, KernelThatResetsBeforeInitIsTheKernelsFailure) {
   std::string kernel = BrokenKernel(dir_, 4 << 20, false);  // truncated: resets at once
   int rc = test::RunCli(BootArgs({"--kernel", kernel, "--duration", "5"}), dir_ + "/log",
                         std::chrono::seconds(120));
   std::string log = test::ReadFile(dir_ + "/log");
-  EXPECT_EQ(rc, 2) << log;
+  EXPECT_EQ(rc, 1) << log;
+  EXPECT_NE(log.find("the kernel under test failed: kernel did not boot: reset before init"),
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("stopped (reset, panic or power-off) before reaching init"), std::string::npos)
       << log;
-  EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
+  EXPECT_EQ(KernelFailureRecorded(out_).kernel_failure(), "kernel did not boot: reset before init");
   ExpectNothingLeft();
 }
 
-TEST_F(BootE2ETest, KernelThatNeverPrintsIsBadInput) {
+TEST_F(BootE2ETest, KernelThatNeverPrintsIsTheKernelsFailure) {
   std::string kernel = BrokenKernel(dir_, std::string::npos, true);  // hangs silently
   int rc = test::RunCli(BootArgs({"--kernel", kernel, "--boot-timeout", "8"}), dir_ + "/log",
                         std::chrono::seconds(120));
   std::string log = test::ReadFile(dir_ + "/log");
-  EXPECT_EQ(rc, 2) << log;
+  EXPECT_EQ(rc, 1) << log;
   EXPECT_NE(log.find("printed nothing on the victim VM's console within 8 s"), std::string::npos)
       << log;
-  EXPECT_FALSE(fs::exists(out_ + "/meta.json"));
+  EXPECT_EQ(KernelFailureRecorded(out_).kernel_failure(),
+            "kernel did not boot: no console output");
   ExpectNothingLeft();
+}
+
+// certify says no to a kernel that does not boot, with a verdict per run,
+// not "incomplete": syzkaller's BootError is a finding.
+TEST_F(BootE2ETest, CertifyRefusesAKernelThatDoesNotBoot) {
+  std::string kernel = BrokenKernel(dir_, 4 << 20, false);
+  fs::create_directories(dir_ + "/suite");
+  fs::copy_file(SWAPCHAOS_QUICK, dir_ + "/suite/quick.yaml");
+  int rc = test::RunCli({"certify", "--kernel", kernel, "--suite", dir_ + "/suite", "--seeds", "2",
+                         "--out", dir_ + "/cert", "--store", dir_ + "/store.db"},
+                        dir_ + "/log", std::chrono::seconds(300));
+  std::string log = test::ReadFile(dir_ + "/log");
+  EXPECT_EQ(rc, 1) << log;
+  kernels::Certificate cert;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  test::ReadFile(dir_ + "/cert/certificate.json"), &cert)
+                  .ok())
+      << log;
+  EXPECT_EQ(cert.verdict(), "not certified");
+  ASSERT_EQ(cert.signatures_size(), 1) << log;
+  EXPECT_EQ(cert.signatures(0).signature(), "kernel did not boot: reset before init");
+  EXPECT_EQ(cert.signatures(0).count(), 2u);
+  // Each run is a finished, judged run: analyze agrees from its files.
+  for (const auto& e : fs::recursive_directory_iterator(dir_ + "/cert")) {
+    if (e.path().filename() != "verdict.json") continue;
+    std::string run = e.path().parent_path().string();
+    rc = test::RunCli({"analyze", run}, dir_ + "/analyze.log");
+    EXPECT_EQ(rc, 1) << test::ReadFile(dir_ + "/analyze.log");
+    EXPECT_NE(test::ReadFile(dir_ + "/analyze.log")
+                  .find("verdict: fail (kernel did not boot: reset before init)"),
+              std::string::npos);
+  }
+  EXPECT_TRUE(test::ProcessesMentioning(dir_ + "/cert").empty());
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "controller/oracles/oracles.h"
 #include "controller/plan/plan.h"
 #include "controller/report/report.h"
+#include "controller/run/failure.h"
 #include "controller/run/telemetry_recorder.h"
 #include "controller/run/plant.h"
 #include "faults/kinds/kind.h"
@@ -138,6 +139,17 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
   }
   std::ostream& say = *env.progress;
   auto started = Run::Start(ToBootRequest(s, options.telemetry_hz, out_dir), env);
+  if (std::optional<RunMeta> record = KernelFailureRecord(started.status())) {
+    // The kernel under test failed before the workload: a finished run
+    // with no telemetry, judged like any other (a failing verdict).
+    record->set_command("run");
+    record->set_seed(seed);
+    WriteJsonAtomically(out_dir + "/scenario.json", s);
+    WriteJsonAtomically(out_dir + "/meta.json", *record);
+    *env.progress << "the kernel under test failed: " << record->kernel_failure() << "\n"
+                  << record->outcome() << "\n";
+    return AnalyzeRun(out_dir);
+  }
   if (!started.ok()) return started.status();
   Run& run = **started;
   run.meta().set_command("run");

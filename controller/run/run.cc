@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controller/oracles/signatures.h"
+#include "controller/run/failure.h"
 #include "controller/vm/accel.h"
 #include "kernels/guest_image.h"
 #include "kernels/kernel_image.h"
@@ -84,27 +86,59 @@ absl::Status Validate(const BootRequest& r) {
   return absl::OkStatus();
 }
 
+// The kernel under test failed: `signature` titles the verdict.
+absl::Status VictimKernelFailed(const std::string& signature, const std::string& message) {
+  RunMeta partial;
+  partial.set_kernel_failure(signature);
+  partial.set_outcome(message);
+  return KernelFailure(partial);
+}
+
+// The title of the first report on `vm`'s console that says the kernel
+// broke (a panic, an oops, a BUG), or "".
+std::string FatalReport(const QemuVm& vm) {
+  std::ifstream in(vm.spec().console_path, std::ios::binary);
+  std::string console((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const ConsoleFinding& f : ScanConsole(console)) {
+    if (f.severity == Severity::kFatal) return f.title;
+  }
+  return "";
+}
+
+// A guest that never came up. The victim's kernel is the one under test:
+// its failing to boot is a finding, titled by what its console says. The
+// wire's is the default kernel: its failing is the user's installation.
+absl::Status DidNotBoot(QemuVm& vm, const std::string& role, const std::string& otherwise,
+                        const std::string& message) {
+  if (role != "victim") return absl::InvalidArgumentError(message);
+  std::string title = FatalReport(vm);
+  return VictimKernelFailed(
+      absl::StrCat("kernel did not boot: ", title.empty() ? otherwise : title), message);
+}
+
 absl::Status SilentKernel(QemuVm& vm, const std::string& role, std::chrono::seconds waited) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "kernel ", vm.spec().kernel, " printed nothing on the ", role, " VM's console within ",
-      waited.count(), " s (console: ", vm.spec().console_path, ")"));
+  return DidNotBoot(vm, role, "no console output",
+                    absl::StrCat("kernel ", vm.spec().kernel, " printed nothing on the ", role,
+                                 " VM's console within ", waited.count(),
+                                 " s (console: ", vm.spec().console_path, ")"));
 }
 
 // OK while a booting guest may still come up; otherwise why it never will.
 // A guest that stops by itself before our init ran (with -no-reboot, QEMU
 // exits 0 on the guest's reset, panic or power-off) or stays silent has a
-// kernel that does not boot: bad input. QEMU failing is ours.
+// kernel that does not boot. QEMU failing is ours.
 absl::Status BootWatch(QemuVm& vm, const std::string& role, std::chrono::seconds silence,
                        const std::function<bool()>& stop) {
   if (stop()) return absl::CancelledError("interrupted while booting");
   if (!vm.process().Running()) {
     std::string how = vm.process().DescribeExit();
     if (how == "exited with status 0" && !vm.ConsoleContains(kInitMarker)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "kernel ", vm.spec().kernel,
-          " stopped (reset, panic or power-off) before reaching "
-          "init in the ",
-          role, " VM (console: ", vm.spec().console_path, ", ", vm.ConsoleBytes(), " bytes)"));
+      return DidNotBoot(vm, role, "reset before init",
+                        absl::StrCat("kernel ", vm.spec().kernel,
+                                     " stopped (reset, panic or power-off) before reaching init in "
+                                     "the ",
+                                     role, " VM (console: ", vm.spec().console_path, ", ",
+                                     vm.ConsoleBytes(), " bytes)"));
     }
     return absl::UnavailableError(absl::StrCat("QEMU for the ", role, " ", how, "; its output:\n",
                                                vm.process().LogTail(1500)));
@@ -116,19 +150,41 @@ absl::Status BootWatch(QemuVm& vm, const std::string& role, std::chrono::seconds
 }
 
 // The agent not answering in time: the kernel's fault if it never reached
-// our init, ours if it did.
+// our init or reported itself broken, ours if it did neither.
 absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::string& role,
                                  std::chrono::seconds timeout) {
   if (!absl::IsDeadlineExceeded(s)) return s;
   if (vm.ConsoleBytes() == 0) return SilentKernel(vm, role, timeout);
   if (!vm.ConsoleContains(kInitMarker)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("kernel ", vm.spec().kernel, " did not reach init in the ", role,
-                     " VM: ", s.message(), " (console: ", vm.spec().console_path, ")"));
+    return DidNotBoot(vm, role, "hung before init",
+                      absl::StrCat("kernel ", vm.spec().kernel, " did not reach init in the ", role,
+                                   " VM: ", s.message(), " (console: ", vm.spec().console_path,
+                                   ")"));
   }
-  return absl::UnavailableError(absl::StrCat("the ", role, " VM reached init but its agent ",
-                                             "never answered: ", s.message(),
-                                             " (console: ", vm.spec().console_path, ")"));
+  std::string message =
+      absl::StrCat("the ", role, " VM reached init but its agent never answered: ", s.message(),
+                   " (console: ", vm.spec().console_path, ")");
+  if (role == "victim" && !FatalReport(vm).empty()) {
+    return VictimKernelFailed(absl::StrCat("kernel did not boot: ", FatalReport(vm)), message);
+  }
+  return absl::UnavailableError(message);
+}
+
+// Swap over NBD not coming up: the victim kernel's doing if it reported
+// itself broken or refused a step (the agent says so with ABORTED: the
+// netlink connect, the device, swapon); else the path to the server, ours.
+absl::Status ClassifySwapFailure(const absl::Status& s, QemuVm& victim) {
+  std::string message = absl::StrCat("swap over NBD failed: ", s.message());
+  std::string title = FatalReport(victim);
+  if (!title.empty()) {
+    return VictimKernelFailed(absl::StrCat("swap on NBD could not be enabled: ", title), message);
+  }
+  if (absl::IsAborted(s)) {
+    absl::string_view why = s.message();
+    why.remove_prefix(std::min(why.size(), why.find(": ") + 2));  // past "SwapConnect: "
+    return VictimKernelFailed(absl::StrCat("swap on NBD could not be enabled: ", why), message);
+  }
+  return absl::UnavailableError(message);
 }
 
 }  // namespace
@@ -168,13 +224,23 @@ std::string DefaultOutDir(const std::string& name) {
   return StampedDir("runs/" + (name.empty() ? std::string("run") : name));
 }
 
-bool IsBadInput(const absl::Status& s) { return absl::IsInvalidArgument(s) || absl::IsNotFound(s); }
+bool IsBadInput(const absl::Status& s) { return ClassOf(s) == FailureClass::kBadInput; }
 
 absl::StatusOr<std::unique_ptr<Run>> Run::Start(const BootRequest& request, const BootEnv& env) {
   std::unique_ptr<Run> run(new Run());
   run->started_ = steady_clock::now();
   run->started_cpu_s_ = ProcessCpuSeconds();
-  if (absl::Status s = run->Boot(request, env); !s.ok()) return s;
+  absl::Status s = run->Boot(request, env);
+  if (std::optional<RunMeta> failed = KernelFailureRecord(s)) {
+    // The run's record as far as it got, for the caller to keep and judge.
+    RunMeta record = run->meta_;
+    record.set_kernel_failure(failed->kernel_failure());
+    record.set_outcome(failed->outcome());
+    record.set_wall_s(Seconds(steady_clock::now() - run->started_));
+    record.set_controller_cpu_s(ProcessCpuSeconds() - run->started_cpu_s_);
+    return KernelFailure(record);
+  }
+  if (!s.ok()) return s;
   return run;
 }
 
@@ -324,9 +390,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   swap_req.set_swap_priority(-1);
   swap_req.set_no_reconnect(request.swap().no_reconnect());
   auto swap = victim_agent_->SwapConnect(swap_req);
-  if (!swap.ok()) {
-    return absl::UnavailableError(absl::StrCat("swap over NBD failed: ", swap.status().message()));
-  }
+  if (!swap.ok()) return ClassifySwapFailure(swap.status(), *victim_);
   meta.mutable_swap()->set_device(swap->device());
   meta.mutable_swap()->set_export_size_bytes(swap->export_size_bytes());
   say << "swap on " << swap->device() << " (" << (swap->export_size_bytes() >> 20)
