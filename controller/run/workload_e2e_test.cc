@@ -10,6 +10,7 @@
 
 #include "controller/run/run.h"
 #include "gtest/gtest.h"
+#include "testing/known_findings.h"
 #include "testing/run.h"
 
 namespace swapchaos::controller {
@@ -53,18 +54,19 @@ TEST(WorkloadE2ETest, TasksSwapAndComeBackIntact) {
   ctx.TryCancel();
   reader->Finish().IgnoreError();
   if (!all_ended) {
-    // A kernel finding, not ours: seen once in CI on the default 6.1
-    // kernel. virtio_net could not refill its receive ring (GFP_ATOMIC
-    // page allocation failure, no reserves for it), so the NBD replies the
-    // swap-out waits for never arrive: a deadlock. Recorded, not hidden.
+    // A listed kernel finding (testing/known-findings.yaml), seen once in CI
+    // on the default kernel: virtio_net could not refill its receive ring,
+    // so the NBD replies the swap-out waited for never came. Accepted as
+    // what a run's verdict would call it; any other hang fails.
     std::ifstream in((*run)->out_dir() + "/console.log");
     std::string console((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (console.find("page allocation failure") != std::string::npos &&
-        console.find("try_fill_recv") != std::string::npos &&
-        console.find("Possible stuck request") != std::string::npos) {
-      GTEST_SKIP() << "kernel deadlock: virtio_net RX refill failed under memory pressure and "
-                      "NBD requests stayed stuck (console: "
-                   << (*run)->out_dir() << "/console.log)";
+    auto known = test::LoadKnownFindings(SWAPCHAOS_KNOWN_FINDINGS);
+    ASSERT_TRUE(known.ok()) << known.status();
+    if (auto k = test::MatchKnownFinding(*known, (*run)->meta().kernel().release(),
+                                         "workload did not finish by the deadline", console)) {
+      std::cout << "known finding accepted: " << k->name << " (console: " << (*run)->out_dir()
+                << "/console.log)\n";
+      return;
     }
   }
   ASSERT_TRUE(all_ended) << "workload did not finish within 400 s";

@@ -1,0 +1,119 @@
+#include "testing/known_findings.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "controller/oracles/signatures.h"
+#include "swapchaos/controller.pb.h"
+
+namespace swapchaos::test {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <typename M>
+bool ReadJson(const std::string& path, M* m) {
+  return google::protobuf::util::JsonStringToMessage(Slurp(path), m).ok();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KnownFinding>> LoadKnownFindings(const std::string& path) {
+  std::vector<KnownFinding> out;
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    for (const YAML::Node& n : root) {
+      KnownFinding f;
+      f.name = n["name"].as<std::string>();
+      f.kernel = n["kernel"].as<std::string>();
+      for (const YAML::Node& x : n["signatures"]) f.signatures.push_back(x.as<std::string>());
+      for (const YAML::Node& c : n["console"]) f.console.push_back(c.as<std::string>());
+      f.why = n["why"].as<std::string>();
+      if (f.name.empty() || f.kernel.empty() || f.signatures.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ":", n.Mark().line + 1, ": name, kernel and signatures are required"));
+      }
+      out.push_back(std::move(f));
+    }
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", e.what()));
+  }
+  return out;
+}
+
+std::optional<KnownFinding> MatchKnownFinding(const std::vector<KnownFinding>& known,
+                                              const std::string& release,
+                                              const std::string& signature,
+                                              const std::string& console) {
+  std::vector<std::string> titles;
+  for (const controller::ConsoleFinding& f : controller::ScanConsole(console)) {
+    titles.push_back(f.title);
+  }
+  for (const KnownFinding& k : known) {
+    if (release.find(k.kernel) == std::string::npos ||
+        std::find(k.signatures.begin(), k.signatures.end(), signature) == k.signatures.end()) {
+      continue;
+    }
+    bool all = std::all_of(k.console.begin(), k.console.end(), [&](const std::string& t) {
+      return std::find(titles.begin(), titles.end(), t) != titles.end();
+    });
+    if (all) return k;
+  }
+  return std::nullopt;
+}
+
+std::optional<KnownFinding> KnownFindingOfRun(const std::string& run_dir) {
+  static const auto* known = [] {
+    auto k = LoadKnownFindings(SWAPCHAOS_KNOWN_FINDINGS);
+    return new std::vector<KnownFinding>(k.ok() ? *k : std::vector<KnownFinding>{});
+  }();
+  controller::RunMeta meta;
+  controller::Verdict verdict;
+  if (!ReadJson(run_dir + "/meta.json", &meta) || !ReadJson(run_dir + "/verdict.json", &verdict) ||
+      verdict.verdict() != "fail") {
+    return std::nullopt;
+  }
+  return MatchKnownFinding(*known, meta.kernel().release(), verdict.signature(),
+                           Slurp(run_dir + "/console.log"));
+}
+
+std::vector<FailedRun> FailedRunsUnder(const std::string& dir) {
+  std::vector<FailedRun> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->path().filename() != "verdict.json") continue;
+    controller::Verdict v;
+    if (!ReadJson(it->path().string(), &v) || v.verdict() != "fail") continue;
+    std::string run = it->path().parent_path().string();
+    out.push_back({run, v.signature(), KnownFindingOfRun(run)});
+  }
+  return out;
+}
+
+bool OnlyKnownFindings(const std::string& dir) {
+  std::vector<FailedRun> failed = FailedRunsUnder(dir);
+  if (failed.empty()) return false;
+  for (const FailedRun& f : failed) {
+    if (!f.known) return false;
+  }
+  for (const FailedRun& f : failed) {
+    std::cout << "known finding accepted: " << f.known->name << " (" << f.signature << ") in "
+              << f.dir << "\n";
+  }
+  return true;
+}
+
+}  // namespace swapchaos::test
