@@ -264,11 +264,53 @@ OracleResult SwapResumed(const History& h, const Derived& d) {
 // fault was applied, is the kernel failing on its own: the run says nothing
 // about the faults then (seen in CI on the default kernel, see README).
 constexpr int64_t kStallMs = 20000;
+// After the grace period a stall this long is a failure: the grace already
+// allowed for TCP's retransmission backoff, and a healthy kernel under the
+// workload touches pages or answers NBD requests every second.
+constexpr int64_t kStallAfterGraceMs = 60000;
 
 uint64_t PagesTouched(const agent::Sample& s) {
   uint64_t pages = 0;
   for (const agent::TaskSample& t : s.tasks()) pages += t.pages();
   return pages;
+}
+
+bool AnyRunning(const agent::Sample& s) {
+  for (const agent::TaskSample& t : s.tasks()) {
+    if (t.state() == "running") return true;
+  }
+  return false;
+}
+
+struct Stall {
+  int64_t longest_ms = 0;
+  int64_t from_ms = 0;  // host clock
+};
+
+// The longest time within [from_ms, to_ms) that workload tasks ran and no
+// page was touched or swapped. An agent that fell silent with its tasks
+// running (the guest too stuck to answer) moved nothing either, as far as
+// anyone can tell.
+Stall LongestStall(const History& h, int64_t from_ms, int64_t to_ms) {
+  const agent::Sample* since = nullptr;  // last sample where something moved
+  bool running = false;                  // at the latest sample in the window
+  Stall stall;
+  auto stalled_until = [&](int64_t ms) {
+    if (since == nullptr) return;
+    int64_t start = std::max(since->host_unix_ms(), from_ms);
+    if (ms - start > stall.longest_ms) stall = {ms - start, start};
+  };
+  for (const agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() >= to_ms) break;
+    running = AnyRunning(s);
+    if (since == nullptr || Moved(*since, s)) {
+      since = &s;
+    } else if (s.host_unix_ms() > from_ms) {
+      stalled_until(s.host_unix_ms());
+    }
+  }
+  if (running) stalled_until(to_ms);
+  return stall;
 }
 
 OracleResult ProgressBeforeFaults(const History& h, const Derived& d) {
@@ -277,40 +319,37 @@ OracleResult ProgressBeforeFaults(const History& h, const Derived& d) {
   for (const FaultEvent& e : h.faults) {
     if (e.action() == "apply") end_ms = std::min(end_ms, e.host_unix_ms());
   }
-  const agent::Sample* since = nullptr;  // last sample where something moved
-  bool running = false;                  // at the latest sample in the window
-  int64_t longest_ms = 0, from_ms = 0;
-  auto stalled_until = [&](int64_t ms) {
-    if (since != nullptr && ms - since->host_unix_ms() > longest_ms) {
-      longest_ms = ms - since->host_unix_ms();
-      from_ms = since->host_unix_ms() - h.meta.workload_start_unix_ms();
-    }
-  };
-  for (const agent::Sample& s : h.victim) {
-    if (s.host_unix_ms() >= end_ms) break;
-    running = false;
-    for (const agent::TaskSample& t : s.tasks()) running |= t.state() == "running";
-    if (!running || since == nullptr || PagesTouched(s) != PagesTouched(*since) ||
-        SwapProgress(s) != SwapProgress(*since)) {
-      since = &s;
-    } else {
-      stalled_until(s.host_unix_ms());
-    }
-  }
-  // An agent that fell silent with its tasks running (the guest too stuck
-  // to answer) moved nothing either, as far as anyone can tell.
-  if (running) stalled_until(end_ms);
+  Stall stall = LongestStall(h, 0, end_ms);
+  int64_t from_s = (stall.from_ms - h.meta.workload_start_unix_ms()) / 1000;
   std::string before = h.scenario.faults_size() > 0 ? "before the first fault" : "(no faults)";
-  if (longest_ms >= kStallMs) {
+  if (stall.longest_ms >= kStallMs) {
     return Result("progress_before_faults", false,
                   absl::StrCat("no page touched or swapped (or no telemetry) for ",
-                               longest_ms / 1000, " s from ", from_ms / 1000,
+                               stall.longest_ms / 1000, " s from ", from_s,
                                " s into the workload, tasks running, ", before,
                                ConsoleEvidence(d)),
                   "stalled before any fault");
   }
   return Result("progress_before_faults", true,
-                absl::StrCat("longest stall ", longest_ms / 1000.0, " s ", before), "");
+                absl::StrCat("longest stall ", stall.longest_ms / 1000.0, " s ", before), "");
+}
+
+OracleResult ProgressAfterGrace(const History& h, const Derived& d) {
+  if (!d.all_reverted) return Skip("progress_after_grace", "a fault was never reverted");
+  Stall stall = LongestStall(h, d.grace_end_ms, h.meta.observed_until_unix_ms());
+  if (stall.longest_ms >= kStallAfterGraceMs) {
+    return Result("progress_after_grace", false,
+                  absl::StrCat("no page touched or swapped (or no telemetry) for ",
+                               stall.longest_ms / 1000, " s from ",
+                               (stall.from_ms - d.grace_end_ms) / 1000,
+                               " s after the grace period ended, tasks running",
+                               ConsoleEvidence(d)),
+                  "stalled after the grace period");
+  }
+  return Result("progress_after_grace", true,
+                absl::StrCat("longest stall after the grace period ", stall.longest_ms / 1000.0,
+                             " s"),
+                "");
 }
 
 OracleResult WorkloadCompleted(const History& h, const Derived&) {
@@ -381,9 +420,9 @@ OracleResult KernelSetUp(const History& h, const Derived& d) {
 // in its own failure may not take a fault, and that is evidence, not the
 // finding.
 using Oracle = std::function<OracleResult(const History&, const Derived&)>;
-const Oracle kOracles[] = {KernelSetUp,  ConsoleClean,   ProgressBeforeFaults, NoDataLoss,
-                           NoTaskKilled, NoOomKill,      ThrottledWoken,       SwapResumed,
-                           WorkloadCompleted, FaultsApplied};
+const Oracle kOracles[] = {KernelSetUp,        ConsoleClean,   ProgressBeforeFaults, NoDataLoss,
+                           NoTaskKilled,       NoOomKill,      ThrottledWoken,       SwapResumed,
+                           ProgressAfterGrace, WorkloadCompleted, FaultsApplied};
 
 template <typename M>
 absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {
@@ -470,9 +509,12 @@ Verdict Judge(const History& h) {
 std::optional<OracleResult> DecidedEarly(const History& h) {
   if (h.victim.empty()) return std::nullopt;
   Derived d = Derive(h);
+  // A stall before any fault fails the run whatever comes after.
+  if (OracleResult r = ProgressBeforeFaults(h, d); r.outcome() == "fail") return r;
   const agent::Sample& last = h.victim.back();
   // The grace period counts from the last heal only once every fault healed.
   if (!d.all_reverted || last.host_unix_ms() <= d.grace_end_ms) return std::nullopt;
+  if (OracleResult r = ProgressAfterGrace(h, d); r.outcome() == "fail") return r;
   // Every task still running sits in an episode throttled_woken already
   // fails, and none can move until kswapd wakes it: nothing later can
   // change the verdict, only delay it to the deadline.
@@ -492,6 +534,11 @@ std::optional<OracleResult> DecidedEarly(const History& h) {
   OracleResult r = ThrottledWoken(h, d);
   if (r.outcome() != "fail") return std::nullopt;
   return r;
+}
+
+bool Moved(const agent::Sample& since, const agent::Sample& now) {
+  return !AnyRunning(now) || PagesTouched(now) != PagesTouched(since) ||
+         SwapProgress(now) != SwapProgress(since);
 }
 
 }  // namespace swapchaos::controller

@@ -33,13 +33,22 @@ absl::Status ReadJsonFile(const std::string& path, google::protobuf::Message* m)
 // verdict: fail if any fails, its signature the first failing one's.
 Verdict Judge(const History& h);
 
-// For a run still going, from what it has recorded so far (the latest
-// sample is enough): the failure no later telemetry can change, if the run
-// has reached one. That is: every fault reverted, the grace period over,
-// and every workload task still running throttled since before it ended,
-// never woken (kswapd-no-wake's mark; such a run would otherwise sit out
-// its deadline). The run may stop there; Judge gives the verdict.
+// For a run still going, from what it has recorded so far: the failure no
+// later telemetry can change, if the run has reached one. The run may stop
+// there; Judge gives the verdict. `h.victim` needs only the sample where
+// the workload last moved and the latest one, and `h.meta`'s
+// observed_until the present. Decided are: swap stalled for 20 s before the
+// first fault; after every fault healed and the grace period ended, nothing
+// moving for 60 s with tasks running (a request never resent, a link never
+// back), or every task still running throttled since before the grace
+// period ended, never woken (kswapd-no-wake's mark). Such runs would
+// otherwise sit out their deadline.
 std::optional<OracleResult> DecidedEarly(const History& h);
+
+// Whether the workload moved from `since` to `now` (a page touched, a swap
+// request answered), or has no task running: what DecidedEarly's caller
+// keeps the last such sample by.
+bool Moved(const agent::Sample& since, const agent::Sample& now);
 
 }  // namespace swapchaos::controller
 

@@ -1,6 +1,7 @@
 #include "controller/oracles/oracles.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "gtest/gtest.h"
 
@@ -287,6 +288,89 @@ TEST(OraclesTest, NotDecidedWhileSomethingCanStillMove) {
     });
     EXPECT_FALSE(DecidedEarly(h).has_value());
   }
+}
+
+// The smoke run with a 10 s grace period, the workload frozen with its
+// tasks running from 15 s after the last heal, and observed until `stalled_ms`
+// after that.
+History FrozenAfterTheGracePeriod(int64_t stalled_ms) {
+  History h = Smoke();
+  h.scenario.mutable_oracles()->set_grace_s(10);
+  int64_t last_heal = 0;
+  for (const FaultEvent& e : h.faults) last_heal = std::max(last_heal, e.host_unix_ms());
+  const int64_t frozen_from = last_heal + 15000;
+  std::optional<agent::Sample> frozen;
+  for (agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() < frozen_from) continue;
+    if (!frozen) {
+      for (agent::TaskSample& t : *s.mutable_tasks()) t.set_state("running");
+      frozen = s;
+    }
+    *s.mutable_tasks() = frozen->tasks();
+    *s.mutable_vmstat() = frozen->vmstat();
+    s.set_nbd_reads_done(frozen->nbd_reads_done());
+    s.set_nbd_writes_done(frozen->nbd_writes_done());
+  }
+  // The agent silent after its last sample, as a stuck guest's is.
+  h.meta.set_observed_until_unix_ms(frozen->host_unix_ms() + stalled_ms);
+  return h;
+}
+
+TEST(OraclesTest, AStallAfterTheGracePeriodFailsAndIsDecidedEarly) {
+  History h = FrozenAfterTheGracePeriod(61000);
+  Verdict v = Judge(h);
+  EXPECT_EQ(Find(v, "progress_after_grace").outcome(), "fail")
+      << Find(v, "progress_after_grace").evidence();
+  EXPECT_EQ(Find(v, "progress_after_grace").signature(), "stalled after the grace period");
+  // As the run loop sees it: the sample where the workload last moved, the
+  // latest, and the present.
+  History so_far = h;
+  const agent::Sample* moved = &so_far.victim.front();
+  for (const agent::Sample& s : so_far.victim) {
+    if (Moved(*moved, s)) moved = &s;
+  }
+  so_far.victim = {*moved, so_far.victim.back()};
+  std::optional<OracleResult> decided = DecidedEarly(so_far);
+  ASSERT_TRUE(decided.has_value());
+  EXPECT_EQ(decided->signature(), "stalled after the grace period");
+
+  // 59 s is not yet a stall; and a run with a fault never reverted is not
+  // judged by it.
+  EXPECT_EQ(Find(Judge(FrozenAfterTheGracePeriod(59000)), "progress_after_grace").outcome(),
+            "pass");
+  EXPECT_FALSE(DecidedEarly(FrozenAfterTheGracePeriod(59000)).has_value());
+  History open = FrozenAfterTheGracePeriod(61000);
+  std::erase_if(open.faults, [](const FaultEvent& e) {
+    return e.fault() == 1 && e.action() == "revert";
+  });
+  EXPECT_EQ(Find(Judge(open), "progress_after_grace").outcome(), "skip");
+}
+
+// Swap stalled before the first fault: the run is decided there, from the
+// sample where the workload last moved and the latest one.
+TEST(OraclesTest, AStallBeforeTheFirstFaultIsDecidedEarly) {
+  History h = StalledBeforeTheFirstFault();
+  int64_t first_apply = FirstApplyMs(h);
+  std::vector<agent::Sample> seen;
+  for (const agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() < first_apply) seen.push_back(s);
+  }
+  ASSERT_GE(seen.size(), 2u);
+  const agent::Sample* moved = &seen.front();
+  for (const agent::Sample& s : seen) {
+    if (Moved(*moved, s)) moved = &s;
+  }
+  History so_far = h;
+  so_far.victim = {*moved, seen.back()};
+  so_far.faults.clear();  // the first fault is not due yet
+  so_far.meta.set_observed_until_unix_ms(seen.back().host_unix_ms());
+  std::optional<OracleResult> decided = DecidedEarly(so_far);
+  ASSERT_TRUE(decided.has_value());
+  EXPECT_EQ(decided->signature(), "stalled before any fault");
+  // 10 s into the same stall: not yet.
+  so_far.victim.back().set_host_unix_ms(moved->host_unix_ms() + 10000);
+  so_far.meta.set_observed_until_unix_ms(moved->host_unix_ms() + 10000);
+  EXPECT_FALSE(DecidedEarly(so_far).has_value());
 }
 
 TEST(OraclesTest, ThrottledPastTheGracePeriod) {

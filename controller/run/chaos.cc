@@ -193,6 +193,8 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
     auto deadline = t0 + std::chrono::seconds(s.deadline_s());
     size_t next = 0;
     auto next_print = t0;
+    auto next_decision = t0;
+    std::optional<agent::Sample> last_moved;
     while (true) {
       auto now = steady_clock::now();
       double t = std::chrono::duration<double>(now - t0).count();
@@ -202,12 +204,17 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
         outcome = "interrupted";
         break;
       }
-      if (next == events.size()) {
+      if (next == events.size() && WorkloadEnded(victim.Latest())) break;
+      if (now >= next_decision) {
+        // What the oracles need to decide a run still going: the sample
+        // where the workload last moved, the latest one, and the present.
+        next_decision += std::chrono::seconds(1);
         std::optional<agent::Sample> latest = victim.Latest();
-        if (WorkloadEnded(latest)) break;
-        if (latest && latest->throttled_now_size() > 0) {
-          History so_far{.scenario = s, .meta = run.meta(), .victim = {*latest},
+        if (latest && (!last_moved || Moved(*last_moved, *latest))) last_moved = latest;
+        if (latest) {
+          History so_far{.scenario = s, .meta = run.meta(), .victim = {*last_moved, *latest},
                          .faults = faults.trace(), .console = ""};
+          so_far.meta.set_observed_until_unix_ms(HostUnixMs());
           if (std::optional<OracleResult> decided = DecidedEarly(so_far)) {
             outcome = absl::StrCat("decided before the deadline: ", decided->evidence());
             say << outcome << "\n";
