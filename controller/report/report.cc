@@ -178,10 +178,15 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
                     "</p><pre class=\"report\">", Esc(o.report()), "</pre>");
   }
   absl::StrAppend(&body, "<h2>Timeline (faults shaded; seconds from the workload's start)</h2>");
-  absl::StrAppend(&body, Chart("Swap traffic", {in, out}, windows, t_end));
-  absl::StrAppend(&body, Chart("Free memory", {free_mib, avail}, windows, t_end));
-  absl::StrAppend(&body, Chart("Memory pressure (PSI)", {some, full}, windows, t_end));
-  absl::StrAppend(&body, Chart("Throttled direct reclaimers", {throttled}, windows, t_end));
+  if (h.victim.empty()) {
+    // A kernel that failed during set-up: nothing ran to chart.
+    absl::StrAppend(&body, "<p>No telemetry: the workload never started.</p>");
+  } else {
+    absl::StrAppend(&body, Chart("Swap traffic", {in, out}, windows, t_end));
+    absl::StrAppend(&body, Chart("Free memory", {free_mib, avail}, windows, t_end));
+    absl::StrAppend(&body, Chart("Memory pressure (PSI)", {some, full}, windows, t_end));
+    absl::StrAppend(&body, Chart("Throttled direct reclaimers", {throttled}, windows, t_end));
+  }
   absl::StrAppend(&body,
                   "<h2>Faults</h2><table><tr><th>fault</th><th>action</th><th>planned s</th>"
                   "<th>done s</th><th>target</th><th>read back</th><th>as intended</th></tr>");

@@ -43,6 +43,17 @@ TEST(ReportTest, AFailingRunShowsTheKernelsReport) {
   EXPECT_NE(html.find("[ 40.0]  &lt;/TASK&gt;"), std::string::npos);
 }
 
+TEST(ReportTest, AKernelThatFailedDuringSetUpHasNoEmptyCharts) {
+  History h;
+  h.scenario.set_name("quick");
+  h.meta.set_kernel_failure("kernel did not boot: reset before init");
+  h.meta.set_outcome("kernel stopped before reaching init");
+  std::string html = RunReportHtml(h, Judge(h));
+  EXPECT_EQ(Count(html, "<svg"), 0u);
+  EXPECT_NE(html.find("No telemetry: the workload never started."), std::string::npos);
+  EXPECT_NE(html.find("kernel did not boot: reset before init"), std::string::npos);
+}
+
 std::vector<StoredRun> SomeRuns() {
   std::vector<StoredRun> runs(4);
   for (int i = 0; i < 4; ++i) {
