@@ -164,10 +164,10 @@ absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::s
   std::string message =
       absl::StrCat("the ", role, " VM reached init but its agent never answered: ", s.message(),
                    " (console: ", vm.spec().console_path, ")");
-  if (role == "victim" && !FatalReport(vm).empty()) {
-    return VictimKernelFailed(absl::StrCat("kernel did not boot: ", FatalReport(vm)), message);
-  }
-  return absl::UnavailableError(message);
+  if (role != "victim") return absl::UnavailableError(message);
+  std::string title = FatalReport(vm);
+  if (title.empty()) return absl::UnavailableError(message);
+  return VictimKernelFailed(absl::StrCat("kernel did not boot: ", title), message);
 }
 
 // Swap over NBD not coming up: the victim kernel's doing if it reported
