@@ -216,7 +216,7 @@ bool IsTraceLine(std::string_view body) {
   if (i == std::string_view::npos) return false;
   std::string_view t = body.substr(i);
   if (t.starts_with("<") || t.starts_with("? ")) return true;  // <TASK>, </IRQ>, ...
-  if (t.size() >= 4 && t[0] == 'R' && (t[3] == ':' || t[2] == ':')) return true;  // RIP: RAX:
+  if (t.size() >= 4 && t[0] == 'R' && t[3] == ':') return true;  // RIP:, RAX:, R08:
   return !FrameFunction(body).empty() || t.starts_with("Code:");
 }
 
