@@ -287,7 +287,7 @@ struct Stall {
   int64_t from_ms = 0;  // host clock
 };
 
-// The longest time within [from_ms, to_ms) that workload tasks ran and no
+// The longest time within [from_ms, to_ms] that workload tasks ran and no
 // page was touched or swapped. An agent that fell silent with its tasks
 // running (the guest too stuck to answer) moved nothing either, as far as
 // anyone can tell.
@@ -301,7 +301,7 @@ Stall LongestStall(const History& h, int64_t from_ms, int64_t to_ms) {
     if (ms - start > stall.longest_ms) stall = {ms - start, start};
   };
   for (const agent::Sample& s : h.victim) {
-    if (s.host_unix_ms() >= to_ms) break;
+    if (s.host_unix_ms() > to_ms) break;
     running = AnyRunning(s);
     if (since == nullptr || Moved(*since, s)) {
       since = &s;
@@ -506,18 +506,14 @@ Verdict Judge(const History& h) {
   return v;
 }
 
-std::optional<OracleResult> DecidedEarly(const History& h) {
-  if (h.victim.empty()) return std::nullopt;
-  Derived d = Derive(h);
-  // A stall before any fault fails the run whatever comes after.
-  if (OracleResult r = ProgressBeforeFaults(h, d); r.outcome() == "fail") return r;
+namespace {
+
+// Every task still running sits in an episode throttled_woken already fails,
+// and none can move until kswapd wakes it: nothing later can change the
+// verdict, only delay it to the deadline.
+std::optional<OracleResult> EveryTaskThrottledForGood(const History& h, const Derived& d) {
   const agent::Sample& last = h.victim.back();
-  // The grace period counts from the last heal only once every fault healed.
-  if (!d.all_reverted || last.host_unix_ms() <= d.grace_end_ms) return std::nullopt;
-  if (OracleResult r = ProgressAfterGrace(h, d); r.outcome() == "fail") return r;
-  // Every task still running sits in an episode throttled_woken already
-  // fails, and none can move until kswapd wakes it: nothing later can
-  // change the verdict, only delay it to the deadline.
+  if (last.host_unix_ms() <= d.grace_end_ms) return std::nullopt;
   std::set<int64_t> stuck;
   for (const agent::ThrottleEpisode& e : last.throttled_now()) {
     if (static_cast<int64_t>(e.start_uptime_ms()) + d.host_minus_uptime_ms < d.grace_end_ms) {
@@ -534,6 +530,24 @@ std::optional<OracleResult> DecidedEarly(const History& h) {
   OracleResult r = ThrottledWoken(h, d);
   if (r.outcome() != "fail") return std::nullopt;
   return r;
+}
+
+}  // namespace
+
+std::optional<OracleResult> DecidedEarly(const History& h) {
+  if (h.victim.empty()) return std::nullopt;
+  Derived d = Derive(h);
+  // A stall before any fault fails the run whatever comes after.
+  if (OracleResult r = ProgressBeforeFaults(h, d); r.outcome() == "fail") return r;
+  // The grace period counts from the last heal only once every fault healed;
+  // the present, not the latest sample, says whether it is over: a guest too
+  // stuck to answer sends none (measured: a victim whose virtio_net could not
+  // refill its receive ring fell silent, its control NIC with it).
+  if (!d.all_reverted || h.meta.observed_until_unix_ms() <= d.grace_end_ms) return std::nullopt;
+  // In the oracles' order of precedence.
+  if (std::optional<OracleResult> r = EveryTaskThrottledForGood(h, d)) return r;
+  if (OracleResult r = ProgressAfterGrace(h, d); r.outcome() == "fail") return r;
+  return std::nullopt;
 }
 
 bool Moved(const agent::Sample& since, const agent::Sample& now) {

@@ -246,6 +246,7 @@ History EveryTaskThrottledSinceTheStart() {
   agent::Sample& last = h.victim.back();
   last.set_host_unix_ms(last.host_unix_ms() + 600000);
   last.set_uptime_ms(last.uptime_ms() + 600000);
+  h.meta.set_observed_until_unix_ms(last.host_unix_ms());
   for (agent::TaskSample& t : *last.mutable_tasks()) {
     t.set_state("running");
     agent::ThrottleEpisode* e = last.add_throttled_now();
@@ -270,7 +271,10 @@ TEST(OraclesTest, NotDecidedWhileSomethingCanStillMove) {
   EXPECT_FALSE(DecidedEarly(Smoke()).has_value());  // a passing run
   {
     History h = EveryTaskThrottledSinceTheStart();
-    h.victim.back().mutable_throttled_now()->RemoveLast();  // one task free to run
+    agent::Sample& last = h.victim.back();
+    last.mutable_throttled_now()->RemoveLast();  // one task free to run, and running
+    agent::TaskSample* free = last.mutable_tasks(last.tasks_size() - 1);
+    free->set_pages(free->pages() + 100);
     EXPECT_FALSE(DecidedEarly(h).has_value());
   }
   {
@@ -279,6 +283,7 @@ TEST(OraclesTest, NotDecidedWhileSomethingCanStillMove) {
     int64_t back = last.host_unix_ms() - (h.faults.back().host_unix_ms() + 1000);
     last.set_host_unix_ms(last.host_unix_ms() - back);
     last.set_uptime_ms(last.uptime_ms() - back);
+    h.meta.set_observed_until_unix_ms(last.host_unix_ms());
     EXPECT_FALSE(DecidedEarly(h).has_value());
   }
   {
@@ -331,6 +336,17 @@ TEST(OraclesTest, AStallAfterTheGracePeriodFailsAndIsDecidedEarly) {
   }
   so_far.victim = {*moved, so_far.victim.back()};
   std::optional<OracleResult> decided = DecidedEarly(so_far);
+  ASSERT_TRUE(decided.has_value());
+  EXPECT_EQ(decided->signature(), "stalled after the grace period");
+  // The agent silent since before the grace period ended: the present
+  // decides, not the stale latest sample.
+  History silent = FrozenAfterTheGracePeriod(0);
+  while (silent.victim.size() > 1 &&
+         silent.victim.back().host_unix_ms() > silent.meta.observed_until_unix_ms() - 20000) {
+    silent.victim.pop_back();
+  }
+  silent.meta.set_observed_until_unix_ms(silent.victim.back().host_unix_ms() + 120000);
+  decided = DecidedEarly(silent);
   ASSERT_TRUE(decided.has_value());
   EXPECT_EQ(decided->signature(), "stalled after the grace period");
 

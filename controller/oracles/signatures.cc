@@ -116,7 +116,7 @@ const Signature kSignatures[] = {
 constexpr std::array kMachinery = {
     // reporting
     "dump_stack*", "show_stack", "show_regs", "__warn*", "warn_slowpath*", "report_bug",
-    "handle_bug", "exc_*", "asm_exc_*", "asm_sysvec_*", "do_error_trap", "do_trap", "die",
+    "handle_bug", "exc_*", "asm_*", "do_error_trap", "do_trap", "die",
     "__die*", "oops_*", "panic", "print_*", "_printk", "printk*", "vprintk*", "kasan_*",
     "__kasan_*", "__asan_*", "kfence_*", "__kfence_*", "ubsan_*", "__ubsan_*",
     "__list_add_valid*", "__list_del_entry_valid*", "__might_resched", "__might_sleep",
@@ -124,6 +124,9 @@ constexpr std::array kMachinery = {
     "__lock_acquire", "lock_release", "check_*", "validate_chain", "mark_lock*",
     "watchdog_*", "__hrtimer_run_queues", "hrtimer_interrupt", "__sysvec_*", "sysvec_*",
     "irq_exit_rcu", "__irq_exit_rcu", "rcu_*", "__rcu_*",
+    // interrupts and softirqs: how the CPU got there, not whose code it ran
+    "common_interrupt", "handle_softirqs", "__do_softirq", "do_softirq*", "run_ksoftirqd",
+    "net_rx_action", "__napi_poll",
     // waiting and locking
     "__schedule", "schedule", "schedule_*", "preempt_schedule*", "io_schedule*",
     "__wait_for_common", "wait_for_completion*", "do_wait_for_common", "__synchronize_srcu",
@@ -232,8 +235,8 @@ Extent Measure(const std::vector<std::string_view>& lines, size_t first, const S
   constexpr size_t kLookahead = 150;  // lockdep's header runs long before its trace
   constexpr size_t kNoTraceLines = 20;  // a report without a trace: its header at most
   Extent e{first + 1, {}};
-  std::string_view rip, lock_site, frame, irq_frame;
-  bool in_trace = false, any_frame = false, in_irq = false;
+  std::string_view rip, lock_site, frame;
+  bool in_trace = false, any_frame = false;
   size_t header_end = first + 1;
   for (size_t j = first + 1; j < lines.size() && j < first + kLookahead; ++j) {
     std::string_view b = Body(lines[j].substr(0, kMaxLine));
@@ -263,21 +266,14 @@ Extent Measure(const std::vector<std::string_view>& lines, size_t first, const S
       if (any_frame) break;
       continue;
     }
-    // Frames of an interrupt say what the CPU was interrupted by, not
-    // whose bug it is; they count only if the task's own frames say nothing.
-    if (b.find("<IRQ>") != std::string_view::npos || b.find("<NMI>") != std::string_view::npos) {
-      in_irq = true;
-    }
-    if (b.find("</IRQ>") != std::string_view::npos || b.find("</NMI>") != std::string_view::npos) {
-      in_irq = false;
-    }
+    // The first frame is where the report was raised, in an interrupt or
+    // not (an allocation failing in a softirq is the softirq's): the first
+    // frame past the machinery is the guilty one.
     std::string_view fn = FrameFunction(b);
     any_frame |= !fn.empty();
-    std::string_view& slot = in_irq ? irq_frame : frame;
-    if (slot.empty() && !fn.empty() && !IsMachinery(fn)) slot = fn;
+    if (frame.empty() && !fn.empty() && !IsMachinery(fn)) frame = fn;
     e.end = j + 1;
   }
-  if (frame.empty()) frame = irq_frame;
   switch (sig.guilty) {
     case Guilty::kNone:
       break;
