@@ -35,7 +35,7 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
       google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/verdict.json"), &v).ok());
   EXPECT_EQ(v.verdict(), "pass");
   EXPECT_EQ(v.seed(), 7u);
-  EXPECT_EQ(v.oracles_size(), 9);  // every oracle of the table reported
+  EXPECT_EQ(v.oracles_size(), 11);  // every oracle of the table reported
   // Loss on both wire NICs and a cable pull, each applied and reverted.
   std::string trace = test::ReadFile(out + "/trace.jsonl");
   EXPECT_EQ(std::count(trace.begin(), trace.end(), '\n'), 6);
