@@ -1,34 +1,17 @@
 #include "testing/known_findings.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "controller/oracles/oracles.h"
 #include "controller/oracles/signatures.h"
 #include "swapchaos/controller.pb.h"
 
 namespace swapchaos::test {
-namespace {
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-template <typename M>
-bool ReadJson(const std::string& path, M* m) {
-  return google::protobuf::util::JsonStringToMessage(Slurp(path), m).ok();
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<KnownFinding>> LoadKnownFindings(const std::string& path) {
   std::vector<KnownFinding> out;
@@ -79,14 +62,14 @@ std::optional<KnownFinding> KnownFindingOfRun(const std::string& run_dir) {
     auto k = LoadKnownFindings(SWAPCHAOS_KNOWN_FINDINGS);
     return new std::vector<KnownFinding>(k.ok() ? *k : std::vector<KnownFinding>{});
   }();
-  controller::RunMeta meta;
   controller::Verdict verdict;
-  if (!ReadJson(run_dir + "/meta.json", &meta) || !ReadJson(run_dir + "/verdict.json", &verdict) ||
+  auto history = controller::LoadHistory(run_dir);
+  if (!history.ok() || !controller::ReadJsonFile(run_dir + "/verdict.json", &verdict).ok() ||
       verdict.verdict() != "fail") {
     return std::nullopt;
   }
-  return MatchKnownFinding(*known, meta.kernel().release(), verdict.signature(),
-                           Slurp(run_dir + "/console.log"));
+  return MatchKnownFinding(*known, history->meta.kernel().release(), verdict.signature(),
+                           history->console);
 }
 
 std::vector<FailedRun> FailedRunsUnder(const std::string& dir) {
@@ -96,7 +79,7 @@ std::vector<FailedRun> FailedRunsUnder(const std::string& dir) {
        it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().filename() != "verdict.json") continue;
     controller::Verdict v;
-    if (!ReadJson(it->path().string(), &v) || v.verdict() != "fail") continue;
+    if (!controller::ReadJsonFile(it->path().string(), &v).ok() || v.verdict() != "fail") continue;
     std::string run = it->path().parent_path().string();
     out.push_back({run, v.signature(), KnownFindingOfRun(run)});
   }
