@@ -14,6 +14,7 @@
 #include <cstring>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agents/bench/netem_bench.h"
 #include "agents/nbd/handshake.h"
@@ -31,6 +32,7 @@ namespace swapchaos::agents {
 namespace {
 
 constexpr int kHandshakeTimeoutMs = 10000;
+constexpr char kMinFreeKbytes[] = "vm.min_free_kbytes";
 
 // absl codes and gRPC codes share their numbering.
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -228,6 +230,11 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("swap is already on ", swap_.device()));
   }
+  // The reserve swap over NBD digs into, set before the first page goes out.
+  if (req->min_free_kbytes() != 0) {
+    auto set = sysctls_.SetBaseline(kMinFreeKbytes, absl::StrCat(req->min_free_kbytes()));
+    if (!set.ok()) return ToGrpc(set.status());
+  }
   auto fd = nbd::ConnectTcp(req->server_address(), static_cast<uint16_t>(req->server_port()),
                             kHandshakeTimeoutMs);
   if (!fd.ok()) return ToGrpc(fd.status());
@@ -273,6 +280,10 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
   swap_.set_export_size_bytes(exp->size_bytes);
   swap_.set_nbd_index(*index);
   swap_.set_transmission_flags(exp->transmission_flags);
+  if (auto reserve = sysctls_.Read(kMinFreeKbytes); reserve.ok()) {
+    uint32_t kib = 0;
+    if (absl::SimpleAtoi(*reserve, &kib)) swap_.set_min_free_kbytes(kib);
+  }
   std::printf("swapchaos-agent: swap on %s, %llu bytes from %s:%u\n", device.c_str(),
               static_cast<unsigned long long>(exp->size_bytes), req->server_address().c_str(),
               req->server_port());

@@ -31,15 +31,9 @@ absl::StatusOr<std::string> VmSysctls::Read(const std::string& name) const {
   return std::string(absl::StripAsciiWhitespace(text.str()));
 }
 
-absl::StatusOr<VmSysctls::State> VmSysctls::Set(const std::string& name, const std::string& value) {
+absl::StatusOr<std::string> VmSysctls::Write(const std::string& name, const std::string& value) {
   auto path = PathOf(name);
   if (!path.ok()) return path.status();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!original_.count(name)) {
-    auto before = Read(name);
-    if (!before.ok()) return before.status();
-    original_[name] = *before;
-  }
   {
     std::ofstream out(*path);
     out << value << "\n";
@@ -50,9 +44,30 @@ absl::StatusOr<VmSysctls::State> VmSysctls::Set(const std::string& name, const s
                        std::strerror(errno), ")"));
     }
   }
-  auto after = Read(name);
+  return Read(name);
+}
+
+absl::StatusOr<VmSysctls::State> VmSysctls::Set(const std::string& name, const std::string& value) {
+  if (auto path = PathOf(name); !path.ok()) return path.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!original_.count(name)) {
+    auto before = Read(name);
+    if (!before.ok()) return before.status();
+    original_[name] = *before;
+  }
+  auto after = Write(name, value);
   if (!after.ok()) return after.status();
   return State{*after, original_[name]};
+}
+
+absl::StatusOr<std::string> VmSysctls::SetBaseline(const std::string& name,
+                                                   const std::string& value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (original_.count(name)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sysctl ", name, ": a fault holds it; its baseline comes before faults"));
+  }
+  return Write(name, value);
 }
 
 absl::StatusOr<VmSysctls::State> VmSysctls::Restore(const std::string& name) {

@@ -23,10 +23,14 @@ class VmSysctls {
   };
   absl::StatusOr<State> Set(const std::string& name, const std::string& value);
   absl::StatusOr<State> Restore(const std::string& name);
+  // The run's starting value, written before any fault: not a fault, so
+  // nothing is remembered and a later Restore comes back to this value.
+  absl::StatusOr<std::string> SetBaseline(const std::string& name, const std::string& value);
   absl::StatusOr<std::string> Read(const std::string& name) const;
 
  private:
   absl::StatusOr<std::string> PathOf(const std::string& name) const;
+  absl::StatusOr<std::string> Write(const std::string& name, const std::string& value);
   const std::string root_;
   std::mutex mu_;
   std::map<std::string, std::string> original_;  // guarded by mu_

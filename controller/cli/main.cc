@@ -139,6 +139,8 @@ swapchaos boot flags:
   --swap-size SIZE       NBD swap export, e.g. 1G (default 1G)
   --request-timeout S    NBD request timeout; 0 = kernel default (default 0)
   --dead-conn-timeout S  NBD dead-connection timeout (default 0)
+  --min-free-kbytes KIB  the victim's vm.min_free_kbytes before swapon; 0 = the
+                         kernel's own (default: 5% of --memory)
   --spike MIB            start a memory spike of MIB in the victim (default 0: none)
   --duration S           seconds to run once swap is on; 0 = until Ctrl-C (default 0)
   --telemetry-hz N       telemetry samples per second (default 2)
@@ -198,6 +200,7 @@ int Boot(const std::vector<std::string>& args) {
                                    {"swap-size", "1G"},
                                    {"request-timeout", "0"},
                                    {"dead-conn-timeout", "0"},
+                                   {"min-free-kbytes", "auto"},
                                    {"spike", "0"},
                                    {"duration", "0"},
                                    {"telemetry-hz", "2"},
@@ -224,6 +227,12 @@ int Boot(const std::vector<std::string>& args) {
   uint_flag("dead-conn-timeout",
             [&](uint32_t v) { req.mutable_swap()->set_dead_conn_timeout_s(v); });
   uint_flag("spike", [&](uint32_t v) { req.set_spike_mib(v); });
+  if (flags->Get("min-free-kbytes") == "auto") {
+    req.mutable_swap()->set_min_free_kbytes(
+        swapchaos::controller::DefaultMinFreeKbytes(req.victim().memory_mib()));
+  } else {
+    uint_flag("min-free-kbytes", [&](uint32_t v) { req.mutable_swap()->set_min_free_kbytes(v); });
+  }
   uint_flag("duration", [&](uint32_t v) { req.set_duration_s(v); });
   uint_flag("telemetry-hz", [&](uint32_t v) { req.set_telemetry_hz(v); });
   uint_flag("boot-timeout", [&](uint32_t v) { req.set_boot_timeout_s(v); });

@@ -71,6 +71,10 @@ absl::Status Validate(const BootRequest& r) {
   if (r.swap().size_bytes() < (16u << 20)) {
     return absl::InvalidArgumentError("--swap-size must be at least 16M");
   }
+  if (uint32_t k = r.swap().min_free_kbytes(); k != 0 && (k < 128 || k > r.victim().memory_mib() * 256)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--min-free-kbytes must be 0 (the kernel's own) or 128 up to a quarter of --memory, got ", k));
+  }
   if (r.telemetry_hz() < 1 || r.telemetry_hz() > 100) {
     return absl::InvalidArgumentError("--telemetry-hz must be 1..100");
   }
@@ -389,12 +393,15 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   swap_req.set_dead_conn_timeout_s(request.swap().dead_conn_timeout_s());
   swap_req.set_swap_priority(-1);
   swap_req.set_no_reconnect(request.swap().no_reconnect());
+  swap_req.set_min_free_kbytes(request.swap().min_free_kbytes());
   auto swap = victim_agent_->SwapConnect(swap_req);
   if (!swap.ok()) return ClassifySwapFailure(swap.status(), *victim_);
   meta.mutable_swap()->set_device(swap->device());
   meta.mutable_swap()->set_export_size_bytes(swap->export_size_bytes());
+  meta.mutable_swap()->set_min_free_kbytes(swap->min_free_kbytes());
   say << "swap on " << swap->device() << " (" << (swap->export_size_bytes() >> 20)
-      << " MiB over NBD through the wire)\n";
+      << " MiB over NBD through the wire), vm.min_free_kbytes " << swap->min_free_kbytes()
+      << "\n";
 
   return absl::OkStatus();
 }

@@ -17,6 +17,9 @@ void Complete(scenario::Scenario& s) {
   if (vm.memory_mib() == 0) vm.set_memory_mib(512);
   if (vm.cpus() == 0) vm.set_cpus(2);
   if (s.swap().size_mib() == 0) s.mutable_swap()->set_size_mib(1024);
+  if (!s.swap().has_min_free_kbytes()) {
+    s.mutable_swap()->set_min_free_kbytes(DefaultMinFreeKbytes(vm.memory_mib()));
+  }
   auto& w = *s.mutable_workload();
   if (w.procs_per_cpu() == 0) w.set_procs_per_cpu(8);
   if (w.ram_multiple() == 0) w.set_ram_multiple(4);
@@ -37,6 +40,8 @@ std::string KindNames() {
 
 }  // namespace
 
+uint32_t DefaultMinFreeKbytes(uint32_t memory_mib) { return memory_mib * 1024 / 20; }
+
 absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) {
   auto check = [&](bool ok, const std::string& path, const std::string& what) {
     return ok ? absl::OkStatus() : where.Error(path, what);
@@ -46,6 +51,9 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
        {"vm.memory_mib", "must be 128..16384"}},
       {s.vm().cpus() >= 1 && s.vm().cpus() <= 64, {"vm.cpus", "must be 1..64"}},
       {s.swap().size_mib() >= 16, {"swap.size_mib", "must be at least 16"}},
+      {s.swap().min_free_kbytes() == 0 || (s.swap().min_free_kbytes() >= 128 &&
+                                           s.swap().min_free_kbytes() <= s.vm().memory_mib() * 256),
+       {"swap.min_free_kbytes", "must be 0 (the kernel's own) or 128 up to a quarter of vm.memory_mib"}},
       {s.workload().ram_multiple() > 0 && s.workload().ram_multiple() <= 64,
        {"workload.ram_multiple", "must be in (0, 64]"}},
       {s.deadline_s() > 0, {"deadline_s", "is required: when the run must be over"}},

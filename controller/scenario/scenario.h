@@ -22,6 +22,11 @@ struct LoadedScenario {
 // InvalidArgument naming file:line:column and the field.
 absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path);
 
+// The victim's vm.min_free_kbytes unless a scenario says otherwise: 5% of
+// its RAM, what the kernel picks itself (with THP) from 512 MB up. Below
+// that its own sqrt rule leaves too little for swap over NBD (scenario.proto).
+uint32_t DefaultMinFreeKbytes(uint32_t memory_mib);
+
 // The checks of the last step alone, for a scenario from elsewhere (a
 // resolved plan, a stored run's scenario.json); `where` names its source.
 absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where);

@@ -35,6 +35,7 @@ TEST(ScenarioTest, ValidFileLoadsWithDefaults) {
   const scenario::Scenario& sc = s->scenario;
   EXPECT_EQ(sc.vm().memory_mib(), 256u);
   EXPECT_EQ(sc.swap().size_mib(), 1024u);        // default
+  EXPECT_EQ(sc.swap().min_free_kbytes(), 13107u);  // 5% of 256 MiB
   EXPECT_EQ(sc.workload().procs_per_cpu(), 8u);  // the seed's test
   EXPECT_DOUBLE_EQ(sc.workload().ram_multiple(), 4);
   EXPECT_EQ(sc.oracles().grace_s(), 150u);
@@ -128,6 +129,19 @@ TEST(ScenarioTest, RangesOfTheVm) {
   ExpectError("vm: {memory_mib: 64}\ndeadline_s: 10\n",
               {"t.yaml:1:6", "vm.memory_mib", "128..16384"});
   ExpectError("swap: {size_mib: 1}\ndeadline_s: 10\n", {"swap.size_mib"});
+  ExpectError("vm: {memory_mib: 256}\nswap: {min_free_kbytes: 65537}\ndeadline_s: 10\n",
+              {"t.yaml:2:8", "swap.min_free_kbytes", "a quarter of vm.memory_mib"});
+  ExpectError("swap: {min_free_kbytes: 64}\ndeadline_s: 10\n", {"swap.min_free_kbytes"});
+}
+
+// 0 is a value, not "unset": it keeps the kernel's own reserve (the finding
+// scenario needs it), where leaving the field out gets the 5% default.
+TEST(ScenarioTest, MinFreeKbytesZeroKeepsTheKernelsOwn) {
+  auto s = ParseScenario("vm: {memory_mib: 256}\nswap: {min_free_kbytes: 0}\ndeadline_s: 200\n",
+                         "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->scenario.swap().has_min_free_kbytes());
+  EXPECT_EQ(s->scenario.swap().min_free_kbytes(), 0u);
 }
 
 TEST(ScenarioTest, MissingFileIsNamed) {
