@@ -23,6 +23,7 @@ absl::StatusOr<std::vector<KnownFinding>> LoadKnownFindings(const std::string& p
       f.kernel = n["kernel"].as<std::string>();
       for (const YAML::Node& x : n["signatures"]) f.signatures.push_back(x.as<std::string>());
       for (const YAML::Node& c : n["console"]) f.console.push_back(c.as<std::string>());
+      if (n["reserve_at_most_kib"]) f.reserve_at_most_kib = n["reserve_at_most_kib"].as<uint32_t>();
       f.why = n["why"].as<std::string>();
       if (f.name.empty() || f.kernel.empty() || f.signatures.empty()) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -37,16 +38,16 @@ absl::StatusOr<std::vector<KnownFinding>> LoadKnownFindings(const std::string& p
 }
 
 std::optional<KnownFinding> MatchKnownFinding(const std::vector<KnownFinding>& known,
-                                              const std::string& release,
-                                              const std::string& signature,
-                                              const std::string& console) {
+                                              const FailedRunFacts& run) {
   std::vector<std::string> titles;
-  for (const controller::ConsoleFinding& f : controller::ScanConsole(console)) {
+  for (const controller::ConsoleFinding& f : controller::ScanConsole(run.console)) {
     titles.push_back(f.title);
   }
   for (const KnownFinding& k : known) {
-    if (release.find(k.kernel) == std::string::npos ||
-        std::find(k.signatures.begin(), k.signatures.end(), signature) == k.signatures.end()) {
+    if (run.release.find(k.kernel) == std::string::npos ||
+        std::find(k.signatures.begin(), k.signatures.end(), run.signature) ==
+            k.signatures.end() ||
+        (k.reserve_at_most_kib != 0 && run.min_free_kbytes > k.reserve_at_most_kib)) {
       continue;
     }
     bool all = std::all_of(k.console.begin(), k.console.end(), [&](const std::string& t) {
@@ -68,8 +69,8 @@ std::optional<KnownFinding> KnownFindingOfRun(const std::string& run_dir) {
       verdict.verdict() != "fail") {
     return std::nullopt;
   }
-  return MatchKnownFinding(*known, history->meta.kernel().release(), verdict.signature(),
-                           history->console);
+  return MatchKnownFinding(*known, {history->meta.kernel().release(), verdict.signature(),
+                                    history->console, history->meta.swap().min_free_kbytes()});
 }
 
 std::vector<FailedRun> FailedRunsUnder(const std::string& dir) {

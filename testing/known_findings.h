@@ -16,17 +16,25 @@ struct KnownFinding {
   std::string kernel;     // a substring of the kernel's release
   std::vector<std::string> signatures;  // the verdict's is exactly one of them
   std::vector<std::string> console;  // titles the console must show
+  // The run's vm.min_free_kbytes (meta.json) at most this; 0: any. A finding
+  // of starved reserves is no excuse for a run that had enough.
+  uint32_t reserve_at_most_kib = 0;
   std::string why;
 };
 
 absl::StatusOr<std::vector<KnownFinding>> LoadKnownFindings(const std::string& path);
 
-// The listed finding a failure is, if it is one: its kernel's release, its
-// verdict's signature and its console (the text of console.log).
+// What of a failed run a finding is matched against.
+struct FailedRunFacts {
+  std::string release;    // the kernel's
+  std::string signature;  // the verdict's
+  std::string console;    // the text of console.log
+  uint32_t min_free_kbytes = 0;  // the victim's, as meta.json recorded it
+};
+
+// The listed finding a failure is, if it is one.
 std::optional<KnownFinding> MatchKnownFinding(const std::vector<KnownFinding>& known,
-                                              const std::string& release,
-                                              const std::string& signature,
-                                              const std::string& console);
+                                              const FailedRunFacts& run);
 
 // The same for a finished run's directory (meta.json, verdict.json,
 // console.log), with the list of testing/known-findings.yaml. Empty when

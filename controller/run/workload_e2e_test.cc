@@ -62,8 +62,9 @@ TEST(WorkloadE2ETest, TasksSwapAndComeBackIntact) {
     std::string console((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto known = test::LoadKnownFindings(SWAPCHAOS_KNOWN_FINDINGS);
     ASSERT_TRUE(known.ok()) << known.status();
-    if (auto k = test::MatchKnownFinding(*known, (*run)->meta().kernel().release(),
-                                         "workload did not finish by the deadline", console)) {
+    if (auto k = test::MatchKnownFinding(
+            *known, {(*run)->meta().kernel().release(), "workload did not finish by the deadline",
+                     console, (*run)->meta().swap().min_free_kbytes()})) {
       std::cout << "known finding accepted: " << k->name << " (console: " << (*run)->out_dir()
                 << "/console.log)\n";
       return;
