@@ -95,8 +95,10 @@ absl::StatusOr<CampaignPlan> LoadCampaign(const std::string& path) {
     kernel_paths.push_back(p.lexically_normal().string());
   }
   if (kernel_paths.empty()) kernel_paths.push_back("");
-  for (const std::string& s : scenarios) {
-    for (uint64_t seed : *seeds) {
+  // Seed by seed, so the first runs cover every scenario and kernel: a
+  // failure anywhere shows early (and certify can stop there).
+  for (uint64_t seed : *seeds) {
+    for (const std::string& s : scenarios) {
       for (const std::string& k : kernel_paths) plan.runs.push_back({s, seed, k});
     }
   }
@@ -222,8 +224,9 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
                            total, running.load(), failed.load(), errors.load(), eta());
   };
   absl::Status worker_error;
+  auto enough_failed = [&] { return options.max_failures > 0 && failed >= options.max_failures; };
   auto worker = [&] {
-    while (!env.stop_requested()) {
+    while (!env.stop_requested() && !enough_failed()) {
       auto claimed = store.Claim(id, [&](int64_t run, int attempt) {
         return absl::StrCat(options.runs_dir, "/", run, ".", attempt);
       });
@@ -309,7 +312,12 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
     return absl::CancelledError(
         absl::StrCat("interrupted; run the same command again to resume campaign ", id));
   }
-  if (absl::Status s = store.CloseCampaign(id); !s.ok()) return s;
+  if (enough_failed() && done < total) {
+    out << "stopped after " << failed << (failed == 1 ? " failing run; " : " failing runs; ")
+        << total - done << " not run (resuming with no failure limit runs them)\n";
+  } else if (absl::Status s = store.CloseCampaign(id); !s.ok()) {
+    return s;
+  }
   if (absl::Status s = WriteCampaignReports(store, id, options.runs_dir, out); !s.ok()) return s;
   out << "campaign " << id << " finished in "
       << static_cast<int>(std::chrono::duration<double>(Clock::now() - started).count())

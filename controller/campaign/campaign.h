@@ -36,6 +36,10 @@ struct CampaignOptions {
   std::string runs_dir;    // each run in runs_dir/<run id>.<attempt>
   std::ostream* out;       // progress and the summary
   bool live = false;       // a terminal: one line redrawn, else a line per run
+  // Stop claiming runs once this many have failed (certify: 1, its verdict
+  // cannot change after); the campaign stays open, and resuming it with 0
+  // runs the rest. 0: run them all.
+  int max_failures = 0;
 };
 
 // The campaign in the store: the same campaign (same file, same content)

@@ -24,8 +24,12 @@ TEST(CampaignTest, ScenariosTimesSeedsTimesKernels) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->name, "nightly");
   ASSERT_EQ(plan->runs.size(), 6u);
+  // Seed-major: both scenarios at seed 3 first.
   EXPECT_EQ(plan->runs[0].seed, 3u);
-  EXPECT_EQ(plan->runs[2].seed, 5u);
+  EXPECT_EQ(plan->runs[1].seed, 3u);
+  EXPECT_NE(plan->runs[0].scenario, plan->runs[1].scenario);
+  EXPECT_EQ(plan->runs[2].seed, 4u);
+  EXPECT_EQ(plan->runs[5].seed, 5u);
   EXPECT_EQ(plan->runs[0].kernel, "");
   EXPECT_EQ(plan->sha256.size(), 64u);
   EXPECT_EQ(plan->max_memory_mib, 384u);

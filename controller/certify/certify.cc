@@ -77,6 +77,9 @@ Certificate MakeCertificate(const kernels::KernelManifest& kernel, const Certify
   std::map<std::string, kernels::SignatureSeen> signatures;
   int failures = 0, unjudged = 0;
   for (const StoredRun& r : runs) {
+    // Not run (certify stopped at its first failure): counted below as
+    // not judged, not as a run that went wrong.
+    if (r.status != "done" && r.status != "error") continue;
     std::string name = fs::path(r.scenario).filename().string();
     kernels::ScenarioResult& s = by_scenario[name];
     s.set_scenario(name);

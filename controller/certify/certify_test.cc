@@ -111,5 +111,21 @@ TEST(CertifyTest, RunsNotJudgedOrMissingLeaveItIncomplete) {
   EXPECT_NE(c.rule().find("0 failed, 2 not judged"), std::string::npos) << c.rule();
 }
 
+// Certify stops at its first failure: the runs it left pending are not
+// run, neither errors nor runs of their scenario, and the verdict stands.
+TEST(CertifyTest, RunsLeftPendingAfterTheFirstFailureAreNotRun) {
+  StoredRun pending = Stored("b.yaml", 2, "pass");
+  pending.status = "pending";
+  pending.verdict.clear();
+  auto c = MakeCertificate({}, TwoScenarios(), 2,
+                           {Stored("a.yaml", 1, "pass"), Stored("b.yaml", 1, "pass"),
+                            Stored("a.yaml", 2, "fail", "stalled after the grace period"),
+                            pending});
+  EXPECT_EQ(c.verdict(), "not certified");
+  EXPECT_EQ(c.scenarios(1).runs(), 1u);
+  EXPECT_EQ(c.scenarios(1).errors(), 0u);
+  EXPECT_NE(c.rule().find("1 failed, 1 not judged"), std::string::npos) << c.rule();
+}
+
 }  // namespace
 }  // namespace swapchaos::controller

@@ -92,14 +92,17 @@ commands:
            time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
            With a controller running, the controller replays it.
   certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N] [--jobs N]
-          [--out DIR] [--store PATH] [--kernels DIR]
+          [--max-failures N] [--out DIR] [--store PATH] [--kernels DIR]
            run every scenario of the suite (default scenarios/certify) with
            seeds 1..N (default 3) on the kernel, as a campaign, and write
            OUT/certificate.json (the kernel's manifest, per scenario passes
            out of runs and a 95% lower bound on the pass rate, failure
            signatures with example runs, the suite's sha256, the verdict),
            junit.xml and report.html (default OUT: runs/certify-<release>-<UTC
-           time>; the same --out resumes). Exit 0 certified, 1 not certified
+           time>; the same --out resumes). Runs go seed by seed, every scenario
+           at seed 1 first, and stop at the first failing run, which settles
+           the verdict (--max-failures N: after N; 0: run every one, and the
+           same --out with 0 runs the rest). Exit 0 certified, 1 not certified
            (a run failed), 2 bad input, 3 incomplete or ours.
   bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N]
          [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store PATH] [--kernels DIR]
@@ -539,14 +542,16 @@ struct LocalCampaign {
 absl::StatusOr<LocalCampaign> RunLocalCampaign(const swapchaos::controller::CampaignPlan& plan,
                                                const std::string& store_path,
                                                const std::string& runs_dir, int jobs,
-                                               const swapchaos::controller::BootEnv& env) {
+                                               const swapchaos::controller::BootEnv& env,
+                                               int max_failures = 0) {
   fs::create_directories(fs::path(store_path).parent_path());
   auto store = swapchaos::controller::Store::Open(store_path);
   if (!store.ok()) return store.status();
   swapchaos::controller::CampaignOptions options{.jobs = jobs,
                                                  .runs_dir = runs_dir,
                                                  .out = &std::cout,
-                                                 .live = isatty(STDOUT_FILENO) != 0};
+                                                 .live = isatty(STDOUT_FILENO) != 0,
+                                                 .max_failures = max_failures};
   auto opened = swapchaos::controller::OpenCampaign(plan, **store);
   if (!opened.ok()) return opened.status();
   if (opened->resumed) {
@@ -675,10 +680,13 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
 }
 
 int Certify(const std::vector<std::string>& args) {
-  auto parsed = ParseSeededFlags(args, {{"kernel", ""}, {"suite", "scenarios/certify"}});
+  auto parsed = ParseSeededFlags(
+      args, {{"kernel", ""}, {"suite", "scenarios/certify"}, {"max-failures", "1"}});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
   const uint32_t seeds = parsed->seeds, jobs = parsed->jobs;
+  auto max_failures = flags->GetUint("max-failures");
+  if (!max_failures.ok()) return Fail(kExitBadInput, std::string(max_failures.status().message()));
   if (flags->Get("kernel").empty()) {
     return Fail(kExitBadInput, "certify needs --kernel (default, a bzImage, or a kernel's name or id)");
   }
@@ -702,7 +710,7 @@ int Certify(const std::vector<std::string>& args) {
             << suite->dir() << ": " << suite->files_size() << " scenarios x " << seeds
             << " seeds\n";
   auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(jobs),
-                              BootEnvFrom(*flags));
+                              BootEnvFrom(*flags), static_cast<int>(*max_failures));
   if (!ran.ok()) {
     return Fail(kExitInfra, absl::StrCat(ran.status().message(), "\n(the same command with --out ",
                                          out, " resumes it)"));
