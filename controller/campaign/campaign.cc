@@ -171,11 +171,12 @@ absl::Status WriteCampaignReports(Store& store, int64_t id, const std::string& r
 }
 
 std::string CampaignYaml(const std::string& comment, const std::string& name,
-                         const std::vector<std::string>& scenarios, uint32_t seeds,
+                         const std::vector<std::string>& scenarios, SeedRange seeds,
                          const std::string& image) {
   std::string yaml = absl::StrCat("# ", comment, "\nname: ", name, "\nscenarios:\n");
   for (const std::string& s : scenarios) absl::StrAppend(&yaml, "  - \"", s, "\"\n");
-  absl::StrAppend(&yaml, "seeds: {count: ", seeds, "}\nkernels: [\"",
+  absl::StrAppend(&yaml, "seeds: {from: ", seeds.first, ", to: ", seeds.first + seeds.count - 1,
+                  "}\nkernels: [\"",
                   image.empty() ? "default" : image, "\"]\n");
   return yaml;
 }

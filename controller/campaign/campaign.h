@@ -24,11 +24,17 @@ struct CampaignPlan {
 };
 absl::StatusOr<CampaignPlan> LoadCampaign(const std::string& path);
 
+// Seeds first..first+count-1 (certify and bisect's --seeds N or A..B).
+struct SeedRange {
+  uint64_t first = 1;
+  uint32_t count = 3;
+};
+
 // A campaign file the tool writes for itself (certify, bisect): `comment`
-// (one line) on top, then the scenarios x seeds 1..N x one kernel image
+// (one line) on top, then the scenarios x the seeds x one kernel image
 // (empty: the default kernel).
 std::string CampaignYaml(const std::string& comment, const std::string& name,
-                         const std::vector<std::string>& scenarios, uint32_t seeds,
+                         const std::vector<std::string>& scenarios, SeedRange seeds,
                          const std::string& image);
 
 struct CampaignOptions {

@@ -55,7 +55,7 @@ absl::StatusOr<CertifySuite> LoadSuite(const std::string& dir) {
   return suite;
 }
 
-std::string CertifyCampaignYaml(const CertifySuite& suite, uint32_t seeds,
+std::string CertifyCampaignYaml(const CertifySuite& suite, SeedRange seeds,
                                 const std::string& image) {
   std::vector<std::string> scenarios;
   for (const kernels::KernelFile& f : suite.files()) {
@@ -67,11 +67,13 @@ std::string CertifyCampaignYaml(const CertifySuite& suite, uint32_t seeds,
 }
 
 Certificate MakeCertificate(const kernels::KernelManifest& kernel, const CertifySuite& suite,
-                            uint32_t seeds, const std::vector<StoredRun>& runs) {
+                            SeedRange seed_range, const std::vector<StoredRun>& runs) {
+  const uint32_t seeds = seed_range.count;
   Certificate c;
   *c.mutable_kernel() = kernel;
   *c.mutable_suite() = suite;
   c.set_seeds(seeds);
+  c.set_first_seed(seed_range.first);
   std::map<std::string, kernels::ScenarioResult> by_scenario;
   for (const kernels::KernelFile& f : suite.files()) by_scenario[f.name()].set_scenario(f.name());
   std::map<std::string, kernels::SignatureSeen> signatures;

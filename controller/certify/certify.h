@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controller/campaign/campaign.h"
 #include "controller/store/store.h"
 #include "swapchaos/kernel.pb.h"
 
@@ -22,15 +23,15 @@ double WilsonLower95(int passes, int runs);
 // checked, and its identity. Bad input names the file, line and field.
 absl::StatusOr<kernels::CertifySuite> LoadSuite(const std::string& dir);
 
-// The campaign file certify runs: every suite scenario x seeds 1..N x the
+// The campaign file certify runs: every suite scenario x the seeds x the
 // kernel's image (empty: the default kernel).
-std::string CertifyCampaignYaml(const kernels::CertifySuite& suite, uint32_t seeds,
+std::string CertifyCampaignYaml(const kernels::CertifySuite& suite, SeedRange seeds,
                                 const std::string& image);
 
 // The certificate from the campaign's runs (see Certificate.verdict).
 kernels::Certificate MakeCertificate(const kernels::KernelManifest& kernel,
                                      const kernels::CertifySuite& suite,
-                                     uint32_t seeds, const std::vector<StoredRun>& runs);
+                                     SeedRange seeds, const std::vector<StoredRun>& runs);
 
 }  // namespace swapchaos::controller
 

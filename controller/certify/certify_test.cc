@@ -52,7 +52,7 @@ TEST(CertifyTest, CampaignFileRunsEveryScenarioAndSeedOnTheKernel) {
                 dir + "/suite/restart.yaml");
   auto suite = LoadSuite(dir + "/suite");
   ASSERT_TRUE(suite.ok());
-  std::ofstream(dir + "/c.yaml") << CertifyCampaignYaml(*suite, 3, "");
+  std::ofstream(dir + "/c.yaml") << CertifyCampaignYaml(*suite, {.first = 1, .count = 3}, "");
   auto plan = LoadCampaign(dir + "/c.yaml");
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->runs.size(), 6u);
@@ -78,7 +78,7 @@ kernels::CertifySuite TwoScenarios() {
 }
 
 TEST(CertifyTest, AllPassIsCertifiedWithBounds) {
-  auto c = MakeCertificate({}, TwoScenarios(), 2,
+  auto c = MakeCertificate({}, TwoScenarios(), {.first = 1, .count = 2},
                            {Stored("a.yaml", 1, "pass"), Stored("a.yaml", 2, "pass"),
                             Stored("b.yaml", 1, "pass"), Stored("b.yaml", 2, "pass")});
   EXPECT_EQ(c.verdict(), "certified");
@@ -89,7 +89,7 @@ TEST(CertifyTest, AllPassIsCertifiedWithBounds) {
 }
 
 TEST(CertifyTest, OneFailureRefusesItAndNamesTheSignature) {
-  auto c = MakeCertificate({}, TwoScenarios(), 2,
+  auto c = MakeCertificate({}, TwoScenarios(), {.first = 1, .count = 2},
                            {Stored("a.yaml", 1, "pass"), Stored("a.yaml", 2, "fail", "page content mismatch"),
                             Stored("b.yaml", 1, "fail", "page content mismatch"),
                             Stored("b.yaml", 2, "error")});
@@ -104,7 +104,7 @@ TEST(CertifyTest, OneFailureRefusesItAndNamesTheSignature) {
 }
 
 TEST(CertifyTest, RunsNotJudgedOrMissingLeaveItIncomplete) {
-  auto c = MakeCertificate({}, TwoScenarios(), 2,
+  auto c = MakeCertificate({}, TwoScenarios(), {.first = 1, .count = 2},
                            {Stored("a.yaml", 1, "pass"), Stored("a.yaml", 2, "error"),
                             Stored("b.yaml", 1, "pass")});
   EXPECT_EQ(c.verdict(), "incomplete");
@@ -117,7 +117,7 @@ TEST(CertifyTest, RunsLeftPendingAfterTheFirstFailureAreNotRun) {
   StoredRun pending = Stored("b.yaml", 2, "pass");
   pending.status = "pending";
   pending.verdict.clear();
-  auto c = MakeCertificate({}, TwoScenarios(), 2,
+  auto c = MakeCertificate({}, TwoScenarios(), {.first = 1, .count = 2},
                            {Stored("a.yaml", 1, "pass"), Stored("b.yaml", 1, "pass"),
                             Stored("a.yaml", 2, "fail", "stalled after the grace period"),
                             pending});

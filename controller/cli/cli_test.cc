@@ -110,6 +110,25 @@ TEST(CliTest, BisectRefusesWhatItCannotBuildOrRun) {
   EXPECT_FALSE(fs::exists(dir + "/store.db"));
 }
 
+// Seeds are a count or a range; anything else is refused before anything
+// is stored or started.
+TEST(CliTest, CertifySeedsAreACountOrARange) {
+  std::string dir = test::UniqueTempDir();
+  int i = 0;
+  for (const char* bad : {"0", "5..2", "0..3", "1..", "two", "1..2..3"}) {
+    std::string log = dir + "/" + std::to_string(i++) + ".log";
+    EXPECT_EQ(test::RunCli({"certify", "--kernel", "default", "--seeds", bad, "--out",
+                            dir + "/out", "--store", dir + "/store.db"},
+                           log),
+              2)
+        << bad;
+    EXPECT_NE(test::ReadFile(log).find("--seeds must be N (seeds 1..N) or A..B"), std::string::npos)
+        << bad << ": " << test::ReadFile(log);
+  }
+  EXPECT_FALSE(fs::exists(dir + "/out"));
+  EXPECT_FALSE(fs::exists(dir + "/store.db"));
+}
+
 TEST(CliTest, UnknownCommandAndHelp) {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"frobnicate"}, dir + "/a.log"), 2);

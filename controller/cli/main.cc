@@ -91,10 +91,10 @@ commands:
            verdict and signature came back. Exit 0 every time, 1 not every
            time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
            With a controller running, the controller replays it.
-  certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N] [--jobs N]
+  certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N|A..B] [--jobs N]
           [--max-failures N] [--out DIR] [--store PATH] [--kernels DIR]
            run every scenario of the suite (default scenarios/certify) with
-           seeds 1..N (default 3) on the kernel, as a campaign, and write
+           seeds 1..N (default 3) or A..B on the kernel, as a campaign, and write
            OUT/certificate.json (the kernel's manifest, per scenario passes
            out of runs and a 95% lower bound on the pass rate, failure
            signatures with example runs, the suite's sha256, the verdict),
@@ -104,7 +104,7 @@ commands:
            the verdict (--max-failures N: after N; 0: run every one, and the
            same --out with 0 runs the rest). Exit 0 certified, 1 not certified
            (a run failed), 2 bad input, 3 incomplete or ours.
-  bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N]
+  bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N|A..B]
          [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store PATH] [--kernels DIR]
            find the first patch of the series after which the scenario fails:
            a kernel per step (built as kernel build does, cached), the
@@ -657,9 +657,25 @@ std::vector<std::string> ConfigFragments(const Flags& flags) {
 // images and the agent are; --seeds and --jobs checked.
 struct SeededFlags {
   Flags flags;
-  uint32_t seeds = 0;
+  swapchaos::controller::SeedRange seeds;
   uint32_t jobs = 0;
 };
+
+// --seeds N (1..N) or A..B, so one kernel's certification can be split.
+absl::StatusOr<swapchaos::controller::SeedRange> ParseSeeds(const std::string& text) {
+  auto bad = absl::InvalidArgumentError(
+      absl::StrCat("--seeds must be N (seeds 1..N) or A..B with 1 <= A <= B, got \"", text, "\""));
+  std::vector<std::string> parts = absl::StrSplit(text, "..");
+  uint64_t first = 1, last = 0;
+  if (parts.size() == 1) {
+    if (!absl::SimpleAtoi(parts[0], &last)) return bad;
+  } else if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &first) ||
+             !absl::SimpleAtoi(parts[1], &last)) {
+    return bad;
+  }
+  if (first < 1 || last < first || last - first >= 100000) return bad;
+  return swapchaos::controller::SeedRange{first, static_cast<uint32_t>(last - first + 1)};
+}
 absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& args,
                                              std::map<std::string, std::string> known) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
@@ -672,9 +688,9 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
                 {"agent", self_dir + "/swapchaos-agent"}});
   auto flags = Flags::Parse(args, known);
   if (!flags.ok()) return flags.status();
-  auto seeds = flags->GetUint("seeds");
+  auto seeds = ParseSeeds(flags->Get("seeds"));
+  if (!seeds.ok()) return seeds.status();
   auto jobs = flags->GetUint("jobs");
-  if (!seeds.ok() || *seeds < 1) return absl::InvalidArgumentError("--seeds must be a number >= 1");
   if (!jobs.ok() || *jobs < 1) return absl::InvalidArgumentError("--jobs must be a number >= 1");
   return SeededFlags{*std::move(flags), *seeds, *jobs};
 }
@@ -684,7 +700,8 @@ int Certify(const std::vector<std::string>& args) {
       args, {{"kernel", ""}, {"suite", "scenarios/certify"}, {"max-failures", "1"}});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
-  const uint32_t seeds = parsed->seeds, jobs = parsed->jobs;
+  const swapchaos::controller::SeedRange seeds = parsed->seeds;
+  const uint32_t jobs = parsed->jobs;
   auto max_failures = flags->GetUint("max-failures");
   if (!max_failures.ok()) return Fail(kExitBadInput, std::string(max_failures.status().message()));
   if (flags->Get("kernel").empty()) {
@@ -707,8 +724,8 @@ int Certify(const std::vector<std::string>& args) {
   auto plan = swapchaos::controller::LoadCampaign(campaign_file);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
   std::cout << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
-            << suite->dir() << ": " << suite->files_size() << " scenarios x " << seeds
-            << " seeds\n";
+            << suite->dir() << ": " << suite->files_size() << " scenarios x seeds "
+            << seeds.first << ".." << seeds.first + seeds.count - 1 << "\n";
   auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(jobs),
                               BootEnvFrom(*flags), static_cast<int>(*max_failures));
   if (!ran.ok()) {
@@ -748,7 +765,8 @@ int BisectCommand(const std::vector<std::string>& args) {
       args, {{"kernel-source", ""}, {"series", ""}, {"scenario", ""}, {"config", ""}});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
-  const uint32_t seeds = parsed->seeds, jobs = parsed->jobs;
+  const swapchaos::controller::SeedRange seeds = parsed->seeds;
+  const uint32_t jobs = parsed->jobs;
   for (const char* f : {"kernel-source", "series", "scenario"}) {
     if (flags->Get(f).empty()) {
       return Fail(kExitBadInput,
@@ -771,7 +789,7 @@ int BisectCommand(const std::vector<std::string>& args) {
   fs::create_directories(out);
   std::string scenario_path = fs::absolute(flags->Get("scenario")).string();
   std::cout << "bisecting " << names.size() << " patches of " << recipe.series << " against "
-            << flags->Get("scenario") << " (" << seeds << " seeds a step)\n";
+            << flags->Get("scenario") << " (" << seeds.count << " seeds a step)\n";
 
   bool bad_input = false;  // a step's kernel would not build from what was given
   auto step = [&](int k) -> absl::StatusOr<swapchaos::kernels::BisectStep> {
@@ -834,7 +852,7 @@ int BisectCommand(const std::vector<std::string>& args) {
   report->set_source(recipe.source);
   report->set_series(recipe.series);
   report->set_scenario(flags->Get("scenario"));
-  report->set_seeds(seeds);
+  report->set_seeds(seeds.count);
   swapchaos::controller::WriteJsonAtomically(out + "/bisect.json", *report);
   for (const auto& st : report->steps()) {
     std::cout << "  " << st.patches() << " patches" << (st.patch().empty() ? "" : " (to ")

@@ -210,6 +210,22 @@ TEST_F(BootE2ETest, CertifyRefusesAKernelThatDoesNotBoot) {
   EXPECT_EQ(cert.verdict(), "not certified");
   ASSERT_EQ(cert.signatures_size(), 1) << log;
   EXPECT_EQ(cert.signatures(0).signature(), "kernel did not boot: reset before init");
+  // Certify stopped at the first failure; the same --out with no failure
+  // limit runs what it left, and the second seed fails the same way.
+  EXPECT_EQ(cert.signatures(0).count(), 1u);
+  EXPECT_NE(cert.rule().find("1 failed, 1 not judged"), std::string::npos) << cert.rule();
+  rc = test::RunCli({"certify", "--kernel", kernel, "--suite", dir_ + "/suite", "--seeds", "2",
+                     "--max-failures", "0", "--out", dir_ + "/cert", "--store",
+                     dir_ + "/store.db"},
+                    dir_ + "/log2", std::chrono::seconds(300));
+  log = test::ReadFile(dir_ + "/log2");
+  EXPECT_EQ(rc, 1) << log;
+  EXPECT_NE(log.find("resuming campaign"), std::string::npos) << log;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  test::ReadFile(dir_ + "/cert/certificate.json"), &cert)
+                  .ok())
+      << log;
+  ASSERT_EQ(cert.signatures_size(), 1) << log;
   EXPECT_EQ(cert.signatures(0).count(), 2u);
   // Each run is a finished, judged run: analyze agrees from its files.
   for (const auto& e : fs::recursive_directory_iterator(dir_ + "/cert")) {
