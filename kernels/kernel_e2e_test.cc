@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -71,11 +72,13 @@ std::string BuildKernel(const std::string& dir, const std::string& name,
   return id;
 }
 
-// `swapchaos certify` of the kernel `id` against a suite of the quick
-// scenario alone, one seed; the exit status and the certificate.
-int CertifyQuick(const std::string& dir, const std::string& id, Certificate* cert) {
+// `swapchaos certify` of the kernel `id` against a suite of one scenario
+// (the quick one unless told), one seed; the exit status and the certificate.
+int CertifyQuick(const std::string& dir, const std::string& id, Certificate* cert,
+                 const fs::path& scenario = SWAPCHAOS_QUICK) {
   fs::create_directories(dir + "/suite");
-  fs::copy_file(SWAPCHAOS_QUICK, dir + "/suite/quick.yaml", fs::copy_options::overwrite_existing);
+  fs::copy_file(scenario, dir + "/suite/" + scenario.filename().string(),
+                fs::copy_options::overwrite_existing);
   int rc = test::RunCli({"certify", "--kernel", id, "--kernels", SWAPCHAOS_TEST_KERNELS, "--suite",
                          dir + "/suite", "--seeds", "1", "--out", dir + "/cert", "--store",
                          dir + "/store.db"},
@@ -158,6 +161,31 @@ TEST(KernelE2ETest, MutantThatOopsAtBootIsNotCertified) {
 TEST(KernelE2ETest, MutantRefusingSwapOnNbdIsNotCertified) {
   ExpectRefusedAtSetUp("nbd-swapon-refused",
                        "swap on NBD could not be enabled: swapon /dev/nbd0: Invalid argument");
+}
+
+// A mutant that reverts a real upstream fix rather than one written for the
+// suite: nbd's requeue of a request sent on a socket a reconnect replaced.
+// The certify suite's server-restart.yaml must refuse it (requests in
+// flight when the server is killed never come back).
+TEST(KernelE2ETest, MutantRevertingNbdsRequeueAfterReconnectIsNotCertified) {
+  std::string dir = test::UniqueTempDir();
+  std::string id = BuildKernel(dir, "nbd-stuck-after-reconnect",
+                               std::string(SWAPCHAOS_MUTANTS) + "/nbd-stuck-after-reconnect");
+  ASSERT_FALSE(id.empty());
+  Certificate cert;
+  int rc = CertifyQuick(dir, id, &cert,
+                        fs::path(SWAPCHAOS_CERTIFY_SUITE) / "server-restart.yaml");
+  std::string log = test::ReadFile(dir + "/certify.log");
+  EXPECT_EQ(rc, 1) << log;
+  EXPECT_EQ(cert.verdict(), "not certified") << log;
+  ASSERT_EQ(cert.signatures_size(), 1) << log;
+  // Swap stuck after the reconnect, as the console (nbd's own report, after
+  // the grace period) or the telemetry says it first; nothing else.
+  const std::set<std::string> stuck = {"nbd: possible stuck request",
+                                       "stalled after the grace period",
+                                       "swap traffic never resumed after heal"};
+  EXPECT_TRUE(stuck.contains(cert.signatures(0).signature())) << log;
+  std::cout << "nbd-stuck-after-reconnect: " << cert.signatures(0).signature() << "\n";
 }
 
 // bisect over a series holding the corrupting patch: the whole series
