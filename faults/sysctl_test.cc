@@ -11,11 +11,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-TEST(SysctlTest, SetRemembersTheFirstValueAndRestorePutsItBack) {
+// A /proc/sys of one file, vm/min_free_kbytes holding `value`.
+std::string FakeProcSys(const std::string& value) {
   std::string root = test::UniqueTempDir();
   fs::create_directories(root + "/vm");
-  std::ofstream(root + "/vm/min_free_kbytes") << "67584\n";
-  VmSysctls s(root);
+  std::ofstream(root + "/vm/min_free_kbytes") << value << "\n";
+  return root;
+}
+
+TEST(SysctlTest, SetRemembersTheFirstValueAndRestorePutsItBack) {
+  VmSysctls s(FakeProcSys("67584"));
   auto set = s.Set("vm.min_free_kbytes", "131072");
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->value, "131072");
@@ -29,6 +34,20 @@ TEST(SysctlTest, SetRemembersTheFirstValueAndRestorePutsItBack) {
   auto twice = s.Restore("vm.min_free_kbytes");  // idempotent
   ASSERT_TRUE(twice.ok());
   EXPECT_EQ(twice->value, "67584");
+}
+
+TEST(SysctlTest, BaselineIsWhatAFaultRestores) {
+  VmSysctls s(FakeProcSys("1880"));
+  auto base = s.SetBaseline("vm.min_free_kbytes", "13107");
+  ASSERT_TRUE(base.ok()) << base.status();
+  EXPECT_EQ(*base, "13107");
+  ASSERT_TRUE(s.Set("vm.min_free_kbytes", "24576").ok());
+  // A baseline under a fault would be undone by the fault's restore.
+  EXPECT_EQ(s.SetBaseline("vm.min_free_kbytes", "1").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  auto back = s.Restore("vm.min_free_kbytes");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->value, "13107");  // the run's baseline, not the kernel's default
 }
 
 TEST(SysctlTest, OnlyVmNamesAndErrorsNameTheSysctl) {
