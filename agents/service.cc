@@ -328,26 +328,28 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
   return grpc::Status::OK;
 }
 
-grpc::Status AgentService::Spike(grpc::ServerContext*, const agent::SpikeRequest* req,
-                                 agent::SpikeReply* reply) {
-  auto pid = workload::StartSpike({req->mib(), req->seconds(), req->seed(), req->mlock()});
-  if (!pid.ok()) return ToGrpc(pid.status());
-  reply->set_pid(*pid);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    spikes_[*pid] = "";
-  }
-  // Reap it and say how it ended; the console keeps the record too.
-  std::thread([this, pid = *pid] {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    std::string how = WIFEXITED(status) ? absl::StrCat("exit ", WEXITSTATUS(status))
-                                        : absl::StrCat("signal ", WTERMSIG(status));
-    std::printf("swapchaos-agent: spike %d ended: %s\n", pid, how.c_str());
-    std::fflush(stdout);
+AgentService::AgentService(agent::Role role, bool memory_locked)
+    : role_(role), memory_locked_(memory_locked) {
+  if (role_ != agent::ROLE_VICTIM) return;
+  spike_pool_ = std::make_unique<workload::SpikePool>(2, [this](pid_t pid, const std::string& how) {
     std::lock_guard<std::mutex> lock(mu_);
     spikes_[pid] = how;
-  }).detach();
+    // The console keeps the record too.
+    std::printf("swapchaos-agent: spike %d ended: %s\n", pid, how.c_str());
+    std::fflush(stdout);
+  });
+}
+
+grpc::Status AgentService::Spike(grpc::ServerContext*, const agent::SpikeRequest* req,
+                                 agent::SpikeReply* reply) {
+  if (!spike_pool_) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "only the victim makes spikes");
+  }
+  auto pid = spike_pool_->Start({req->mib(), req->seconds(), req->seed(), req->mlock()});
+  if (!pid.ok()) return ToGrpc(pid.status());
+  reply->set_pid(*pid);
+  std::lock_guard<std::mutex> lock(mu_);
+  spikes_.emplace(*pid, "");  // running, unless its end was recorded already
   return grpc::Status::OK;
 }
 

@@ -7,6 +7,7 @@
 
 #include "agents/nbd/reconnect.h"
 #include "agents/workload/anon_mmap.h"
+#include "agents/workload/spike.h"
 #include "faults/sysctl.h"
 #include "swapchaos/agent.grpc.pb.h"
 
@@ -16,7 +17,7 @@ namespace swapchaos::agents {
 // telemetry and workload libraries. Thread-safe.
 class AgentService final : public agent::Agent::Service {
  public:
-  AgentService(agent::Role role, bool memory_locked) : role_(role), memory_locked_(memory_locked) {}
+  AgentService(agent::Role role, bool memory_locked);
 
   grpc::Status Info(grpc::ServerContext* ctx, const agent::InfoRequest* req,
                     agent::InfoReply* reply) override;
@@ -68,6 +69,9 @@ class AgentService final : public agent::Agent::Service {
   // Spikes started here: pid -> how it ended ("" while running).
   std::map<int32_t, std::string> spikes_;  // guarded by mu_
   faults::VmSysctls sysctls_;
+  // The victim's spikes, forked before any pressure; last, so it goes
+  // (reaping its children into spikes_) before what it reports into.
+  std::unique_ptr<workload::SpikePool> spike_pool_;
 };
 
 }  // namespace swapchaos::agents

@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -70,17 +73,137 @@ namespace {
   _exit(0);
 }
 
-}  // namespace
-
-absl::StatusOr<pid_t> StartSpike(const SpikeParams& params) {
+absl::Status CheckSpike(const SpikeParams& params) {
   if (params.mib == 0 || params.mib > (1u << 20)) {
     return absl::InvalidArgumentError(
         absl::StrCat("spike size must be 1..1048576 MiB, got ", params.mib));
   }
+  return absl::OkStatus();
+}
+
+std::string HowItEnded(int status) {
+  return WIFEXITED(status) ? absl::StrCat("exit ", WEXITSTATUS(status))
+                           : absl::StrCat("signal ", WTERMSIG(status));
+}
+
+}  // namespace
+
+absl::StatusOr<pid_t> StartSpike(const SpikeParams& params) {
+  if (absl::Status s = CheckSpike(params); !s.ok()) return s;
   pid_t pid = fork();
   if (pid < 0) return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
   if (pid == 0) RunSpike(params);
   return pid;
+}
+
+SpikePool::SpikePool(int ready, Ended ended)
+    : target_(static_cast<size_t>(ready)), ended_(std::move(ended)) {
+  refill_ = std::thread([this] { Refill(); });
+}
+
+SpikePool::~SpikePool() {
+  std::vector<std::thread> reapers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    for (const Waiting& w : waiting_) close(w.fd);  // each sees EOF and exits
+    waiting_.clear();
+    for (pid_t pid : started_) kill(pid, SIGKILL);
+  }
+  cv_.notify_all();
+  refill_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reapers.swap(reapers_);
+  }
+  for (std::thread& t : reapers) t.join();
+}
+
+absl::StatusOr<SpikePool::Waiting> SpikePool::ForkWaiting() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    return absl::ResourceExhaustedError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
+  }
+  if (pid == 0) {
+    // Only its own read end: a sibling's write end held here would keep that
+    // sibling from seeing EOF when the pool goes.
+    close_range(3, static_cast<unsigned>(fds[0]) - 1, 0);
+    close_range(static_cast<unsigned>(fds[0]) + 1, ~0U, 0);
+    BecomeExpendableChild("swapchaos-spike");
+    SpikeParams params;
+    if (read(fds[0], &params, sizeof(params)) != static_cast<ssize_t>(sizeof(params))) _exit(0);
+    RunSpike(params);
+  }
+  close(fds[0]);
+  return Waiting{pid, fds[1]};
+}
+
+void SpikePool::Reap(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  bool started;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started = std::find(started_.begin(), started_.end(), pid) != started_.end();
+  }
+  if (started) ended_(pid, HowItEnded(status));
+}
+
+void SpikePool::Refill() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || waiting_.size() < target_; });
+    if (stop_) return;
+    lock.unlock();
+    auto w = ForkWaiting();
+    lock.lock();
+    if (!w.ok()) {  // out of processes or memory: try again later, the caller forks meanwhile
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
+      continue;
+    }
+    waiting_.push_back(*w);
+    reapers_.emplace_back([this, pid = w->pid] { Reap(pid); });
+    if (stop_) {  // the destructor closed the others before this one came
+      close(w->fd);
+      waiting_.clear();
+    }
+  }
+}
+
+// Marks the child started, then hands it its parameters (so its end, even
+// an immediate one, is reported); false if it was already gone.
+bool SpikePool::Go(const Waiting& w, const SpikeParams& params) {
+  started_.push_back(w.pid);
+  bool sent = write(w.fd, &params, sizeof(params)) == static_cast<ssize_t>(sizeof(params));
+  close(w.fd);
+  if (!sent) started_.pop_back();
+  return sent;
+}
+
+absl::StatusOr<pid_t> SpikePool::Start(const SpikeParams& params) {
+  if (absl::Status s = CheckSpike(params); !s.ok()) return s;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!waiting_.empty()) {
+    Waiting w = waiting_.back();
+    waiting_.pop_back();
+    cv_.notify_all();  // the refill thread forks its replacement
+    if (Go(w, params)) return w.pid;
+  }
+  // None waiting: fork here, as before the pool, and reap it the same way.
+  lock.unlock();
+  auto w = ForkWaiting();
+  if (!w.ok()) return w.status();
+  lock.lock();
+  reapers_.emplace_back([this, pid = w->pid] { Reap(pid); });
+  if (!Go(*w, params)) return absl::InternalError("spike child exited before it got its parameters");
+  return w->pid;
 }
 
 }  // namespace swapchaos::agents::workload
