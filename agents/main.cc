@@ -32,7 +32,12 @@ bool PinInMemory() {
   pthread_setattr_default_np(&attr);
   pthread_attr_destroy(&attr);
   mallopt(M_ARENA_MAX, 1);
-  bool locked = mlockall(MCL_CURRENT | MCL_FUTURE) == 0;
+  // Everything mapped now is faulted in and locked; later mappings (a new
+  // gRPC thread's stack, heap growth) are locked page by page as touched,
+  // not populated whole at creation: a thread created to answer an RPC in a
+  // victim already short of memory would otherwise wait for reclaim first.
+  bool locked = mlockall(MCL_CURRENT) == 0 &&
+                mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0;
   if (!locked) std::perror("swapchaos-agent: mlockall");
   if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
     locked = std::fputs("-1000", f) >= 0 && locked;
