@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,9 +121,11 @@ SpikePool::~SpikePool() {
 }
 
 absl::StatusOr<SpikePool::Waiting> SpikePool::ForkWaiting() {
+  // A socket pair, not a pipe: sending to a child the OOM killer took (it is
+  // its first choice) must fail with EPIPE, not kill the agent with SIGPIPE.
   int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    return absl::ResourceExhaustedError(absl::StrCat("pipe: ", std::strerror(errno)));
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+    return absl::ResourceExhaustedError(absl::StrCat("socketpair: ", std::strerror(errno)));
   }
   pid_t pid = fork();
   if (pid < 0) {
@@ -181,7 +184,8 @@ void SpikePool::Refill() {
 // an immediate one, is reported); false if it was already gone.
 bool SpikePool::Go(const Waiting& w, const SpikeParams& params) {
   started_.push_back(w.pid);
-  bool sent = write(w.fd, &params, sizeof(params)) == static_cast<ssize_t>(sizeof(params));
+  bool sent =
+      send(w.fd, &params, sizeof(params), MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(params));
   close(w.fd);
   if (!sent) started_.pop_back();
   return sent;

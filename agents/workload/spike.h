@@ -32,9 +32,9 @@ struct SpikeParams {
 // printing page, expected and found to stderr).
 absl::StatusOr<pid_t> StartSpike(const SpikeParams& params);
 
-// Spike processes forked ahead of time, each blocked on its own pipe until
+// Spike processes forked ahead of time, each blocked on its own socket until
 // it is given its parameters: starting a spike when a scenario wants one,
-// under memory pressure, is then one write(2) with no fork and no new
+// under memory pressure, is then one send(2) with no fork and no new
 // thread. Measured: in a victim swapping with its link down, forking the
 // spike from the agent blocked 20 s and the fault was never in effect,
 // though the kernel recovered (a false fail). Replacements are forked on
@@ -57,7 +57,7 @@ class SpikePool {
  private:
   struct Waiting {
     pid_t pid;
-    int fd;  // the pipe's write end
+    int fd;  // our end of its socket pair
   };
   void Refill();
   absl::StatusOr<Waiting> ForkWaiting();
