@@ -340,10 +340,15 @@ AgentService::AgentService(agent::Role role, bool memory_locked)
   });
 }
 
-grpc::Status AgentService::Spike(grpc::ServerContext*, const agent::SpikeRequest* req,
+grpc::Status AgentService::Spike(grpc::ServerContext* ctx, const agent::SpikeRequest* req,
                                  agent::SpikeReply* reply) {
   if (!spike_pool_) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "only the victim makes spikes");
+  }
+  // A call that reached us after its caller gave up (the agent was stalled
+  // in reclaim) must not start a spike nobody will stop.
+  if (ctx->deadline() < std::chrono::system_clock::now()) {
+    return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "the spike was asked for too late");
   }
   auto pid = spike_pool_->Start({req->mib(), req->seconds(), req->seed(), req->mlock()});
   if (!pid.ok()) return ToGrpc(pid.status());

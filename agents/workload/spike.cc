@@ -89,14 +89,6 @@ std::string HowItEnded(int status) {
 
 }  // namespace
 
-absl::StatusOr<pid_t> StartSpike(const SpikeParams& params) {
-  if (absl::Status s = CheckSpike(params); !s.ok()) return s;
-  pid_t pid = fork();
-  if (pid < 0) return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
-  if (pid == 0) RunSpike(params);
-  return pid;
-}
-
 SpikePool::SpikePool(int ready, Ended ended)
     : target_(static_cast<size_t>(ready)), ended_(std::move(ended)) {
   refill_ = std::thread([this] { Refill(); });
@@ -154,15 +146,23 @@ void SpikePool::Reap(pid_t pid) {
   bool started;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    started = std::find(started_.begin(), started_.end(), pid) != started_.end();
+    started = started_.erase(pid) > 0;
+    // A waiting child that died (the OOM killer's first choice) is replaced.
+    auto it = std::find_if(waiting_.begin(), waiting_.end(),
+                           [pid](const Waiting& w) { return w.pid == pid; });
+    if (it != waiting_.end()) {
+      close(it->fd);
+      waiting_.erase(it);
+    }
   }
   if (started) ended_(pid, HowItEnded(status));
+  cv_.notify_all();
 }
 
 void SpikePool::Refill() {
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
-    cv_.wait(lock, [this] { return stop_ || waiting_.size() < target_; });
+    cv_.wait(lock, [this] { return stop_ || (started_.empty() && waiting_.size() < target_); });
     if (stop_) return;
     lock.unlock();
     auto w = ForkWaiting();
@@ -183,11 +183,11 @@ void SpikePool::Refill() {
 // Marks the child started, then hands it its parameters (so its end, even
 // an immediate one, is reported); false if it was already gone.
 bool SpikePool::Go(const Waiting& w, const SpikeParams& params) {
-  started_.push_back(w.pid);
+  started_.insert(w.pid);
   bool sent =
       send(w.fd, &params, sizeof(params), MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(params));
   close(w.fd);
-  if (!sent) started_.pop_back();
+  if (!sent) started_.erase(w.pid);
   return sent;
 }
 
@@ -197,7 +197,6 @@ absl::StatusOr<pid_t> SpikePool::Start(const SpikeParams& params) {
   while (!waiting_.empty()) {
     Waiting w = waiting_.back();
     waiting_.pop_back();
-    cv_.notify_all();  // the refill thread forks its replacement
     if (Go(w, params)) return w.pid;
   }
   // None waiting: fork here, as before the pool, and reap it the same way.

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,23 +23,24 @@ struct SpikeParams {
   bool mlock = false;
 };
 
-// Starts a child process that maps `mib` MiB of anonymous memory, writes a
-// per-page pattern derived from (seed, page), optionally mlocks it (a failed
-// lock is reported on stderr, the spike goes on: what got locked is read from
-// /proc), then reads every page back in a loop until `seconds` pass, checking
-// each against its pattern. The child is
-// the OOM killer's first choice (oom_score_adj 1000), never the agent. It
-// exits 0 when every page came back intact, 2 on the first wrong page (after
-// printing page, expected and found to stderr).
-absl::StatusOr<pid_t> StartSpike(const SpikeParams& params);
-
-// Spike processes forked ahead of time, each blocked on its own socket until
-// it is given its parameters: starting a spike when a scenario wants one,
-// under memory pressure, is then one send(2) with no fork and no new
+// A spike is a child process that maps `mib` MiB of anonymous memory, writes
+// a per-page pattern derived from (seed, page), optionally mlocks it (a
+// failed lock is reported on stderr, the spike goes on: what got locked is
+// read from /proc), then reads every page back in a loop until `seconds`
+// pass, checking each against its pattern. The child is the OOM killer's
+// first choice (oom_score_adj 1000), never the agent. It exits 0 when every
+// page came back intact, 2 on the first wrong page (after printing page,
+// expected and found to stderr).
+//
+// Spike processes are forked ahead of time, each blocked on its own socket
+// until it is given its parameters: starting a spike when a scenario wants
+// one, under memory pressure, is then one send(2) with no fork and no new
 // thread. Measured: in a victim swapping with its link down, forking the
 // spike from the agent blocked 20 s and the fault was never in effect,
-// though the kernel recovered (a false fail). Replacements are forked on
-// the pool's own thread, off the caller's path. Thread-safe.
+// though the kernel recovered (a false fail). A used child is replaced only
+// once it has ended: forking the replacement while the spike eats the
+// memory held the agent's mmap_lock in reclaim and froze every agent thread
+// (its telemetry too) until the link came back. Thread-safe.
 class SpikePool {
  public:
   // Called once per started child that exits ("exit N" or "signal N"),
@@ -51,7 +53,7 @@ class SpikePool {
   SpikePool& operator=(const SpikePool&) = delete;
 
   // A waiting child runs `params` and its pid comes back at once. With none
-  // waiting (their replacements are still being forked), one is forked here.
+  // waiting (more spikes at once than the pool holds), one is forked here.
   absl::StatusOr<pid_t> Start(const SpikeParams& params);
 
  private:
@@ -69,7 +71,7 @@ class SpikePool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiting> waiting_;  // guarded by mu_
-  std::vector<pid_t> started_;    // guarded by mu_
+  std::set<pid_t> started_;       // running spikes; guarded by mu_
   std::vector<std::thread> reapers_;  // guarded by mu_
   bool stop_ = false;             // guarded by mu_
   std::thread refill_;

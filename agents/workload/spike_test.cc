@@ -10,7 +10,9 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -19,13 +21,39 @@
 namespace swapchaos::agents::workload {
 namespace {
 
+// Records how each started spike ended, for the tests to wait on.
+class Ends {
+ public:
+  SpikePool::Ended Callback() {
+    return [this](pid_t pid, const std::string& how) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ended_[pid] = how;
+      cv_.notify_all();
+    };
+  }
+  // How `pid` ended, or "" if it has not within 20 s.
+  std::string Wait(pid_t pid) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(20), [&] { return ended_.count(pid) > 0; });
+    return ended_.count(pid) ? ended_[pid] : "";
+  }
+  size_t Count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ended_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<pid_t, std::string> ended_;
+};
+
 TEST(SpikeTest, ChildTouchesAndVerifiesItsMemory) {
-  auto pid = StartSpike({.mib = 16, .seconds = 1, .seed = 42});
+  Ends ends;
+  SpikePool pool(1, ends.Callback());
+  auto pid = pool.Start({.mib = 16, .seconds = 1, .seed = 42});
   ASSERT_TRUE(pid.ok()) << pid.status();
-  int status = 0;
-  ASSERT_EQ(waitpid(*pid, &status, 0), *pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ends.Wait(*pid), "exit 0");
 }
 
 TEST(SpikeTest, PatternDependsOnSeedAndPage) {
@@ -37,9 +65,11 @@ TEST(SpikeTest, PatternDependsOnSeedAndPage) {
 }
 
 TEST(SpikeTest, BadParametersAreRejected) {
-  EXPECT_EQ(StartSpike({.mib = 0, .seconds = 1}).status().code(),
+  Ends ends;
+  SpikePool pool(1, ends.Callback());
+  EXPECT_EQ(pool.Start({.mib = 0, .seconds = 1}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(StartSpike({.mib = 2u << 20, .seconds = 1}).status().code(),
+  EXPECT_EQ(pool.Start({.mib = 2u << 20, .seconds = 1}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -54,7 +84,9 @@ uint64_t LockedKib(pid_t pid) {
 }
 
 TEST(SpikeTest, LockedSpikeRunsUntilKilled) {
-  auto pid = StartSpike({.mib = 8, .seconds = 0, .seed = 1, .mlock = true});
+  Ends ends;
+  SpikePool pool(1, ends.Callback());
+  auto pid = pool.Start({.mib = 8, .seconds = 0, .seed = 1, .mlock = true});
   ASSERT_TRUE(pid.ok()) << pid.status();
   uint64_t locked = 0;
   for (int i = 0; i < 200 && locked < (8u << 10); ++i) {
@@ -62,11 +94,55 @@ TEST(SpikeTest, LockedSpikeRunsUntilKilled) {
     locked = LockedKib(*pid);
   }
   EXPECT_GE(locked, 8u << 10);
-  int status = 0;
-  EXPECT_EQ(waitpid(*pid, &status, WNOHANG), 0);  // still going
+  EXPECT_EQ(kill(*pid, 0), 0);  // still going
   kill(*pid, SIGKILL);
-  ASSERT_EQ(waitpid(*pid, &status, 0), *pid);
-  EXPECT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(ends.Wait(*pid), "signal 9");
+}
+
+// This process's children, from /proc (each process's PPid).
+std::set<pid_t> Children() {
+  std::set<pid_t> kids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("PPid:", 0) == 0) {
+        if (std::stoi(line.substr(5)) == getpid()) kids.insert(std::stoi(name));
+        break;
+      }
+    }
+  }
+  return kids;
+}
+
+// Waits up to 5 s for this process to have `n` children; returns them.
+std::set<pid_t> AwaitChildren(size_t n) {
+  std::set<pid_t> kids;
+  for (int i = 0; i < 500 && (kids = Children()).size() != n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return kids;
+}
+
+// Forking a replacement while the spike takes the memory stalls the whole
+// agent under its mmap_lock: the pool forks again only once no spike runs.
+TEST(SpikePoolTest, ReplacesAUsedChildOnlyAfterItEnded) {
+  Ends ends;
+  SpikePool pool(2, ends.Callback());
+  std::set<pid_t> before = AwaitChildren(2);
+  ASSERT_EQ(before.size(), 2u);
+  auto pid = pool.Start({.mib = 4, .seconds = 0, .seed = 5});
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  EXPECT_TRUE(before.count(*pid));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Children(), before) << "forked while a spike ran";
+  kill(*pid, SIGKILL);
+  EXPECT_EQ(ends.Wait(*pid), "signal 9");
+  std::set<pid_t> after = AwaitChildren(2);
+  EXPECT_EQ(after.size(), 2u);
+  EXPECT_FALSE(after.count(*pid));
 }
 
 // Field 22 of /proc/PID/stat: when the process started, in clock ticks
@@ -91,29 +167,20 @@ uint64_t NowTicks() {
 // The pool's point: the spike process exists before it is asked for, and
 // says how it ended; going away leaves no child behind.
 TEST(SpikePoolTest, StartsAChildForkedBeforehandAndReportsItsEnd) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<pid_t, std::string> ended;
+  Ends ends;
   {
-    SpikePool pool(2, [&](pid_t pid, const std::string& how) {
-      std::lock_guard<std::mutex> lock(mu);
-      ended[pid] = how;
-      cv.notify_all();
-    });
+    SpikePool pool(2, ends.Callback());
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     uint64_t asked = NowTicks();
     auto pid = pool.Start({.mib = 4, .seconds = 1, .seed = 3});
     ASSERT_TRUE(pid.ok()) << pid.status();
     EXPECT_LT(StartTicks(*pid), asked) << "forked when asked, not before";
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return ended.count(*pid); }));
-    EXPECT_EQ(ended[*pid], "exit 0");
-    lock.unlock();
+    EXPECT_EQ(ends.Wait(*pid), "exit 0");
     auto locked = pool.Start({.mib = 4, .seconds = 0, .seed = 4, .mlock = true});
     ASSERT_TRUE(locked.ok()) << locked.status();
     EXPECT_EQ(pool.Start({.mib = 0}).status().code(), absl::StatusCode::kInvalidArgument);
   }  // the running spike is killed, the waiting ones exit; all reaped
-  EXPECT_EQ(ended.size(), 2u);  // only the started ones are reported
+  EXPECT_EQ(ends.Count(), 2u);  // only the started ones are reported
   EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);
 }
