@@ -170,6 +170,10 @@ agent::SpikeState AgentService::SpikeStatus(int32_t pid) {
   std::map<std::string, uint64_t> status = telemetry::ParseKeyNumbers(text);
   state.set_rss_kib(status["VmRSS"]);
   state.set_locked_kib(status["VmLck"]);
+  if (auto ms = spike_pool_->FullAfterMs(pid)) {
+    state.set_full(true);
+    state.set_full_after_ms(*ms);
+  }
   return state;
 }
 

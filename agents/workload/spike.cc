@@ -37,7 +37,10 @@ void BecomeExpendableChild(const char* name) {
 
 namespace {
 
-[[noreturn]] void RunSpike(const SpikeParams& p) {
+// `report`: where the child writes, once, the milliseconds it took to
+// touch (and lock) all of its memory.
+[[noreturn]] void RunSpike(const SpikeParams& p, int report) {
+  const auto began = std::chrono::steady_clock::now();
   BecomeExpendableChild("swapchaos-spike");
   // Locks are not inherited over fork, but be explicit: this memory must swap.
   munlockall();
@@ -57,6 +60,11 @@ namespace {
     std::fprintf(stderr, "spike: mlock %zu MiB: %s\n", static_cast<size_t>(p.mib),
                  std::strerror(errno));
   }
+  const uint32_t full_ms = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                            began)
+          .count());
+  (void)!send(report, &full_ms, sizeof(full_ms), MSG_NOSIGNAL);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(p.seconds);
   uint64_t passes = 0;
   while (p.seconds == 0 || std::chrono::steady_clock::now() < deadline) {
@@ -101,7 +109,7 @@ SpikePool::~SpikePool() {
     stop_ = true;
     for (const Waiting& w : waiting_) close(w.fd);  // each sees EOF and exits
     waiting_.clear();
-    for (pid_t pid : started_) kill(pid, SIGKILL);
+    for (const auto& [pid, fd] : started_) kill(pid, SIGKILL);
   }
   cv_.notify_all();
   refill_.join();
@@ -133,7 +141,7 @@ absl::StatusOr<SpikePool::Waiting> SpikePool::ForkWaiting() {
     BecomeExpendableChild("swapchaos-spike");
     SpikeParams params;
     if (read(fds[0], &params, sizeof(params)) != static_cast<ssize_t>(sizeof(params))) _exit(0);
-    RunSpike(params);
+    RunSpike(params, fds[0]);
   }
   close(fds[0]);
   return Waiting{pid, fds[1]};
@@ -146,7 +154,12 @@ void SpikePool::Reap(pid_t pid) {
   bool started;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    started = started_.erase(pid) > 0;
+    auto s = started_.find(pid);
+    started = s != started_.end();
+    if (started) {
+      close(s->second.fd);
+      started_.erase(s);
+    }
     // A waiting child that died (the OOM killer's first choice) is replaced.
     auto it = std::find_if(waiting_.begin(), waiting_.end(),
                            [pid](const Waiting& w) { return w.pid == pid; });
@@ -180,15 +193,18 @@ void SpikePool::Refill() {
   }
 }
 
-// Marks the child started, then hands it its parameters (so its end, even
-// an immediate one, is reported); false if it was already gone.
+// Hands the child its parameters and marks it started; false if it was
+// already gone. Its reaper waits for mu_, held here, so even an immediate
+// end is reported.
 bool SpikePool::Go(const Waiting& w, const SpikeParams& params) {
-  started_.insert(w.pid);
   bool sent =
       send(w.fd, &params, sizeof(params), MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(params));
-  close(w.fd);
-  if (!sent) started_.erase(w.pid);
-  return sent;
+  if (!sent) {
+    close(w.fd);
+    return false;
+  }
+  started_[w.pid] = Started{w.fd, std::nullopt};  // the fd now carries the child's report
+  return true;
 }
 
 absl::StatusOr<pid_t> SpikePool::Start(const SpikeParams& params) {
@@ -207,6 +223,20 @@ absl::StatusOr<pid_t> SpikePool::Start(const SpikeParams& params) {
   reapers_.emplace_back([this, pid = w->pid] { Reap(pid); });
   if (!Go(*w, params)) return absl::InternalError("spike child exited before it got its parameters");
   return w->pid;
+}
+
+
+std::optional<uint32_t> SpikePool::FullAfterMs(pid_t pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = started_.find(pid);
+  if (s == started_.end()) return std::nullopt;
+  if (!s->second.full_after_ms) {
+    uint32_t ms = 0;
+    if (recv(s->second.fd, &ms, sizeof(ms), MSG_DONTWAIT) == static_cast<ssize_t>(sizeof(ms))) {
+      s->second.full_after_ms = ms;
+    }
+  }
+  return s->second.full_after_ms;
 }
 
 }  // namespace swapchaos::agents::workload

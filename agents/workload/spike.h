@@ -6,8 +6,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,7 +41,8 @@ struct SpikeParams {
 // though the kernel recovered (a false fail). A used child is replaced only
 // once it has ended: forking the replacement while the spike eats the
 // memory held the agent's mmap_lock in reclaim and froze every agent thread
-// (its telemetry too) until the link came back. Thread-safe.
+// (its telemetry too) until the link came back. A started child tells on
+// its socket how long its memory took to be full. Thread-safe.
 class SpikePool {
  public:
   // Called once per started child that exits ("exit N" or "signal N"),
@@ -56,10 +58,18 @@ class SpikePool {
   // waiting (more spikes at once than the pool holds), one is forked here.
   absl::StatusOr<pid_t> Start(const SpikeParams& params);
 
+  // How long a running spike took to touch (and lock) all of its memory;
+  // nullopt while it has not yet, or once it has ended.
+  std::optional<uint32_t> FullAfterMs(pid_t pid);
+
  private:
   struct Waiting {
     pid_t pid;
     int fd;  // our end of its socket pair
+  };
+  struct Started {
+    int fd;  // the child reports on it when its memory is full
+    std::optional<uint32_t> full_after_ms;
   };
   void Refill();
   absl::StatusOr<Waiting> ForkWaiting();
@@ -71,7 +81,7 @@ class SpikePool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiting> waiting_;  // guarded by mu_
-  std::set<pid_t> started_;       // running spikes; guarded by mu_
+  std::map<pid_t, Started> started_;  // running spikes; guarded by mu_
   std::vector<std::thread> reapers_;  // guarded by mu_
   bool stop_ = false;             // guarded by mu_
   std::thread refill_;

@@ -94,9 +94,17 @@ TEST(SpikeTest, LockedSpikeRunsUntilKilled) {
     locked = LockedKib(*pid);
   }
   EXPECT_GE(locked, 8u << 10);
+  std::optional<uint32_t> full;
+  for (int i = 0; i < 200 && !(full = pool.FullAfterMs(*pid)); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(full.has_value()) << "the spike never said its memory was full";
+  EXPECT_LT(*full, 2000u);
+  EXPECT_EQ(pool.FullAfterMs(*pid), full);  // read once, kept
   EXPECT_EQ(kill(*pid, 0), 0);  // still going
   kill(*pid, SIGKILL);
   EXPECT_EQ(ends.Wait(*pid), "signal 9");
+  EXPECT_EQ(pool.FullAfterMs(*pid), std::nullopt);  // ended
 }
 
 // This process's children, from /proc (each process's PPid).
