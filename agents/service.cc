@@ -22,6 +22,7 @@
 #include "agents/swap/swap.h"
 #include "agents/telemetry/procfs.h"
 #include "agents/telemetry/sampler.h"
+#include "agents/telemetry/stall_watch.h"
 #include "agents/telemetry/throttle.h"
 #include "agents/workload/spike.h"
 #include "faults/netem.h"
@@ -313,8 +314,10 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
       std::chrono::duration<double>(1.0 / req->rate_hz()));
   telemetry::Sampler sampler;
   telemetry::ThrottleTracker throttles;
+  telemetry::StallWatch watch("telemetry", std::chrono::seconds(3));
   auto next = std::chrono::steady_clock::now();
   while (!ctx->IsCancelled()) {
+    watch.Enter("reading the kernel's counters");
     agent::Sample sample = sampler.Next();
     AddTasks(&sample);
     throttles.Annotate(&sample);
@@ -325,7 +328,10 @@ grpc::Status AgentService::Telemetry(grpc::ServerContext* ctx, const agent::Tele
         sample.set_nbd_reconnects(reconnector_->reconnects());
       }
     }
-    if (!writer->Write(sample)) break;
+    watch.Enter("sending a sample to the controller");
+    bool sent = writer->Write(sample);
+    watch.Leave();
+    if (!sent) break;
     next += period;
     std::this_thread::sleep_until(next);
   }
