@@ -10,7 +10,6 @@
 #include <map>
 #include <mutex>
 #include <ostream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +36,8 @@ absl::StatusOr<std::vector<uint64_t>> Seeds(const scenario::Seeds& s, const Sour
     return where.Error("seeds", "give exactly one of list, from/to or count");
   }
   std::vector<uint64_t> out(s.list().begin(), s.list().end());
+  if (s.count() > 100000) return where.Error("seeds.count", "more than 100000 seeds");
+  if (s.list_size() > 100000) return where.Error("seeds.list", "more than 100000 seeds");
   if (s.count() > 0) {
     for (uint64_t i = 1; i <= s.count(); ++i) out.push_back(i);
   }
@@ -53,17 +54,15 @@ absl::StatusOr<std::vector<uint64_t>> Seeds(const scenario::Seeds& s, const Sour
 }  // namespace
 
 absl::StatusOr<CampaignPlan> LoadCampaign(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("campaign ", path, ": cannot read it"));
-  std::ostringstream text;
-  text << in.rdbuf();
+  auto text = ReadInputFile(path, "campaign");
+  if (!text.ok()) return text.status();
   scenario::Campaign c;
   SourceMap where(path);
-  if (absl::Status s = YamlToProto(text.str(), &c, &where); !s.ok()) return s;
+  if (absl::Status s = YamlToProto(*text, &c, &where); !s.ok()) return s;
   CampaignPlan plan;
   plan.file = fs::absolute(path).lexically_normal().string();
   kernels::Sha256 h;
-  h.Update(text.str());
+  h.Update(*text);
   plan.sha256 = h.HexDigest();
   plan.name = c.name().empty() ? fs::path(path).stem().string() : c.name();
   if (c.scenarios().empty()) return where.Error("scenarios", "names no scenario");

@@ -71,7 +71,7 @@ std::optional<PlanError> CheckGenerator(const scenario::Scenario& s) {
   if (!s.has_generator()) return std::nullopt;
   const scenario::FaultGenerator& g = s.generator();
   if (g.kinds().empty()) return PlanError{"generator.kinds", "names no fault to draw"};
-  if (g.count() == 0) return PlanError{"generator.count", "must be > 0"};
+  if (g.count() == 0 || g.count() > 10000) return PlanError{"generator.count", "must be 1..10000"};
   if (g.window_s() <= 0) return PlanError{"generator.window_s", "must be > 0"};
   if (g.window_start_s() < 0) return PlanError{"generator.window_start_s", "must be >= 0"};
   if (g.min_gap_s() < 0) return PlanError{"generator.min_gap_s", "must be >= 0"};

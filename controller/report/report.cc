@@ -123,7 +123,7 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
     auto [it, fresh] = by_fault.try_emplace(e.fault(), Window{e.done_s(), t_end, ""});
     if (e.action() == "apply") it->second.from = std::min(it->second.from, e.done_s());
     if (e.action() == "revert") it->second.to = e.done_s();
-    if (fresh && static_cast<int>(e.fault()) < h.scenario.faults_size()) {
+    if (fresh && e.fault() < static_cast<uint32_t>(h.scenario.faults_size())) {
       it->second.label =
           absl::StrCat("faults[", e.fault(), "] ", FaultKindName(h.scenario.faults(e.fault())));
     }

@@ -54,6 +54,22 @@ TEST(ReportTest, AKernelThatFailedDuringSetUpHasNoEmptyCharts) {
   EXPECT_NE(html.find("kernel did not boot: reset before init"), std::string::npos);
 }
 
+// A trace is input too (analyze reads any directory): an index past the
+// scenario's faults, even one that is negative as an int, is shown as it is.
+TEST(ReportTest, AFaultIndexPastTheScenarioIsNoCrash) {
+  auto h = LoadHistory(std::string(SWAPCHAOS_ORACLE_TESTDATA) + "/smoke-pass");
+  ASSERT_TRUE(h.ok()) << h.status();
+  for (uint32_t index : {2147483648u, 4294967295u, 7u}) {
+    FaultEvent e;
+    e.set_fault(index);
+    e.set_action("apply");
+    e.add_targets("wire data1 qdisc");
+    h->faults.push_back(e);
+  }
+  std::string html = RunReportHtml(*h, Judge(*h));
+  EXPECT_NE(html.find("4294967295"), std::string::npos);
+}
+
 std::vector<StoredRun> SomeRuns() {
   std::vector<StoredRun> runs(4);
   for (int i = 0; i < 4; ++i) {

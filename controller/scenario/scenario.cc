@@ -1,9 +1,10 @@
 #include "controller/scenario/scenario.h"
 
 #include <algorithm>
-#include <fstream>
-#include <set>
-#include <sstream>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "controller/plan/plan.h"
@@ -11,6 +12,8 @@
 
 namespace swapchaos::controller {
 namespace {
+
+constexpr int kMaxFaults = 10000;
 
 void Complete(scenario::Scenario& s) {
   auto& vm = *s.mutable_vm();
@@ -62,6 +65,14 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
     if (absl::Status st = check(ok, rule.first, rule.second); !st.ok()) return st;
   }
 
+  if (s.faults_size() > kMaxFaults) {
+    return where.Error("faults", absl::StrCat("more than ", kMaxFaults, " faults"));
+  }
+  struct Span {
+    double from, to;
+    int index;
+  };
+  std::map<std::string, std::vector<Span>> by_target;
   double last_heal = 0;
   for (int i = 0; i < s.faults_size(); ++i) {
     const scenario::Fault& f = s.faults(i);
@@ -76,20 +87,37 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
     if (absl::Status st = check(f.for_s() > 0, path + ".for_s", "must be > 0"); !st.ok()) return st;
     last_heal = std::max(last_heal, f.at_s() + f.for_s());
     if (auto bad = kind->Validate(f)) return where.Error(path + "." + bad->field, bad->what);
-    // One fault per target at a time: a second netem would silently replace the first.
-    for (int j = 0; j < i; ++j) {
-      const scenario::Fault& g = s.faults(j);
-      bool overlap_in_time = f.at_s() < g.at_s() + g.for_s() && g.at_s() < f.at_s() + f.for_s();
-      std::set<std::string> shared;
-      std::vector<std::string> theirs = faults::FindFaultKind(g)->Targets(g);
-      for (const std::string& target : kind->Targets(f)) {
-        if (std::count(theirs.begin(), theirs.end(), target)) shared.insert(target);
-      }
-      if (overlap_in_time && !shared.empty()) {
-        return where.Error(path, absl::StrCat("overlaps faults[", j, "] (", g.at_s(), "..",
-                                              g.at_s() + g.for_s(), " s) on ", *shared.begin()));
-      }
+    for (const std::string& target : kind->Targets(f)) {
+      by_target[target].push_back({f.at_s(), f.at_s() + f.for_s(), i});
     }
+  }
+  // One fault per target at a time: a second netem would silently replace
+  // the first. Sorted by start, a fault overlaps an earlier-starting one iff
+  // it starts before the latest end so far (n log n: 20,000 faults took 16 s
+  // pairwise).
+  struct Clash {
+    int later, earlier;
+    std::string target;
+  };
+  std::optional<Clash> first;
+  for (auto& [target, spans] : by_target) {
+    std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) {
+      return std::tie(a.from, a.index) < std::tie(b.from, b.index);
+    });
+    const Span* latest = nullptr;
+    for (const Span& span : spans) {
+      if (latest != nullptr && span.from < latest->to) {
+        Clash c{std::max(span.index, latest->index), std::min(span.index, latest->index), target};
+        if (!first || std::tie(c.later, c.earlier) < std::tie(first->later, first->earlier)) first = c;
+      }
+      if (latest == nullptr || span.to > latest->to) latest = &span;
+    }
+  }
+  if (first) {
+    const scenario::Fault& g = s.faults(first->earlier);
+    return where.Error(absl::StrCat("faults[", first->later, "]"),
+                       absl::StrCat("overlaps faults[", first->earlier, "] (", g.at_s(), "..",
+                                    g.at_s() + g.for_s(), " s) on ", first->target));
   }
   if (auto bad = CheckGenerator(s)) return where.Error(bad->field, bad->what);
   double needed = last_heal + s.oracles().grace_s();
@@ -109,11 +137,9 @@ absl::StatusOr<LoadedScenario> ParseScenario(const std::string& yaml_text,
 }
 
 absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("scenario ", path, ": cannot read it"));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseScenario(text.str(), path);
+  auto text = ReadInputFile(path, "scenario");
+  if (!text.ok()) return text.status();
+  return ParseScenario(*text, path);
 }
 
 }  // namespace swapchaos::controller

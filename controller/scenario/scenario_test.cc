@@ -1,5 +1,9 @@
 #include "controller/scenario/scenario.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
 
 #include "gtest/gtest.h"
@@ -56,7 +60,7 @@ TEST(ScenarioTest, WrongTypes) {
   ExpectError("vm: {cpus: 99999999999}\n", {"vm.cpus"});
   ExpectError("faults: {at_s: 1}\n", {"faults", "expected a list"});
   ExpectError("vm: [1, 2]\n", {"vm", "expected a mapping"});
-  ExpectError("faults:\n  - at_s: soon\n", {"t.yaml:2:5", "faults[0].at_s", "expected a number"});
+  ExpectError("faults:\n  - at_s: soon\n", {"t.yaml:2:5", "faults[0].at_s", "expected a finite number"});
   ExpectError("workload: {write: maybe}\n", {"workload.write", "true or false"});
 }
 
@@ -148,6 +152,76 @@ TEST(ScenarioTest, MissingFileIsNamed) {
   auto s = LoadScenario("/nonexistent/x.yaml");
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("/nonexistent/x.yaml"), std::string::npos);
+}
+
+// Inputs that once hung, exhausted memory or took seconds: each is refused
+// by name.
+TEST(ScenarioTest, HostileInputsAreRefusedQuickly) {
+  std::string dir = ::testing::TempDir() + "/hostile." + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  std::string fifo = dir + "/fifo.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto s = LoadScenario(fifo);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find(fifo + ": is not a regular file"), std::string::npos)
+      << s.status();
+  s = LoadScenario("/dev/zero");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("is not a regular file"), std::string::npos);
+  std::string big = dir + "/big.yaml";
+  {
+    FILE* f = std::fopen(big.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::string line(1023, '#');
+    for (int i = 0; i < 1025; ++i) std::fprintf(f, "%s\n", line.c_str());
+    std::fclose(f);
+  }
+  s = LoadScenario(big);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("1049600 bytes, more than the 1048576"), std::string::npos)
+      << s.status();
+  std::filesystem::remove_all(dir);
+
+  // An alias bomb: 2,000 kinds naming one list of 2,000 parameter ranges,
+  // 4 million values in 40 KB of YAML.
+  std::string bomb = "generator:\n  kinds:\n    - params: &p [";
+  for (int i = 0; i < 2000; ++i) bomb += i ? ",{min: 1}" : "{min: 1}";
+  bomb += "]\n";
+  for (int i = 0; i < 2000; ++i) bomb += "    - params: *p\n";
+  ExpectError(bomb + "deadline_s: 10\n", {"more than 200000 values in the file"});
+
+  ExpectError("generator: {window_s: nan}\ndeadline_s: 10\n",
+              {"generator.window_s", "expected a finite number, got 'nan'"});
+  ExpectError("workload: {ram_multiple: inf}\ndeadline_s: 10\n", {"a finite number"});
+  ExpectError(R"(generator:
+  count: 4294967295
+  window_s: 100
+  kinds: [{fault: {spike: {mib: 1}}, for_s: {min: 1, max: 1}}]
+deadline_s: 1000
+)",
+              {"generator.count", "1..10000"});
+}
+
+// 20,000 non-overlapping faults took 16 s to check pairwise.
+TEST(ScenarioTest, ManyFaultsAreCheckedInLinearithmicTime) {
+  auto loaded = ParseScenario("deadline_s: 1000000000\n", "t.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  scenario::Scenario& sc = loaded->scenario;
+  const SourceMap& where = loaded->where;
+  for (int i = 0; i < 10000; ++i) {
+    scenario::Fault* f = sc.add_faults();
+    f->set_at_s(i * 10);
+    f->set_for_s(5);
+    f->mutable_nbd_server()->set_action("freeze");
+  }
+  EXPECT_TRUE(CheckScenario(sc, where).ok());
+  sc.mutable_faults(9999)->set_at_s(12);  // inside faults[1]
+  absl::Status st = CheckScenario(sc, where);
+  EXPECT_NE(st.message().find("faults[9999]: overlaps faults[1] (10..15 s) on host nbd-server"),
+            std::string::npos)
+      << st;
+  sc.add_faults()->CopyFrom(sc.faults(0));
+  EXPECT_NE(CheckScenario(sc, where).message().find("more than 10000 faults"), std::string::npos);
 }
 
 TEST(ScenarioTest, EveryShippedScenarioLoads) {

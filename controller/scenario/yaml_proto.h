@@ -3,10 +3,12 @@
 
 #include <google/protobuf/message.h>
 
+#include <cstdint>
 #include <map>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace swapchaos::controller {
 
@@ -26,6 +28,13 @@ class SourceMap {
   std::string file_;
   std::map<std::string, std::string> at_;
 };
+
+// The text of an input file (`what`: "scenario", "campaign"): a regular file
+// of at most kMaxInputBytes. A FIFO would hang the read and /dev/zero would
+// exhaust memory; both are refused by name. NotFound if it does not exist,
+// InvalidArgument otherwise.
+inline constexpr int64_t kMaxInputBytes = 1 << 20;
+absl::StatusOr<std::string> ReadInputFile(const std::string& path, const std::string& what);
 
 // Fills `msg` from YAML text, strictly: every key must be a field of the
 // message (unknown and repeated keys are errors), scalars must parse as the
