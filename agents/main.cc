@@ -18,6 +18,7 @@
 
 #include "agents/boot/bringup.h"
 #include "agents/service.h"
+#include "agents/workload/child.h"
 
 namespace {
 
@@ -68,6 +69,8 @@ void Report(const char* step, const absl::Status& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Workload tasks and spikes are this binary again, in a child mode.
+  swapchaos::agents::workload::RunIfChild(argc, argv);
   std::string role_name, listen, modules;
   std::vector<swapchaos::agents::boot::NicConfig> nics;
   std::vector<swapchaos::agents::boot::RouteConfig> routes;

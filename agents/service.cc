@@ -347,7 +347,7 @@ AgentService::AgentService(agent::Role role, bool memory_locked)
     // The console keeps the record too.
     std::printf("swapchaos-agent: spike %d ended: %s\n", pid, how.c_str());
     std::fflush(stdout);
-  });
+  }, workload::kSelf);
 }
 
 grpc::Status AgentService::Spike(grpc::ServerContext* ctx, const agent::SpikeRequest* req,

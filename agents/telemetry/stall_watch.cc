@@ -4,8 +4,8 @@
 
 #include <cstdio>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "agents/telemetry/procfs.h"
 
@@ -29,7 +29,9 @@ std::string TcpMemory() {
 }  // namespace
 
 StallWatch::StallWatch(std::string what, std::chrono::milliseconds after, Report report)
-    : what_(std::move(what)), after_(after), report_(report ? std::move(report) : [](const std::string& line) {
+    : what_(std::move(what)),
+      after_(after),
+      report_(report ? std::move(report) : [](const std::string& line) {
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
       }) {
@@ -71,10 +73,10 @@ void StallWatch::Watch() {
     std::string stack(absl::StripTrailingAsciiWhitespace(
         ReadProcFile(absl::StrCat("/proc/self/task/", tid, "/stack"))));
     std::string wchan = ReadProcFile(absl::StrCat("/proc/self/task/", tid, "/wchan"));
-    report_(absl::StrCat("swapchaos-agent: ", what_, ": stuck ", (NowNs() - since) / 1000000,
-                         " ms ", step, " (thread ", tid, ", wchan ", wchan.empty() ? "?" : wchan,
-                         "; ", TcpMemory(), ")",
-                         stack.empty() ? "" : "\n  " + absl::StrReplaceAll(stack, {{"\n", "\n  "}})));
+    report_(absl::StrCat(
+        "swapchaos-agent: ", what_, ": stuck ", (NowNs() - since) / 1000000, " ms ", step,
+        " (thread ", tid, ", wchan ", wchan.empty() ? "?" : wchan, "; ", TcpMemory(), ")",
+        stack.empty() ? "" : "\n  " + absl::StrReplaceAll(stack, {{"\n", "\n  "}})));
     reported_step = step;
     reported_since = since;
   }

@@ -11,8 +11,10 @@
 #include <cstring>
 #include <mutex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "agents/workload/page_marks.h"
+#include "agents/workload/child.h"
 #include "agents/workload/spike.h"
 
 namespace swapchaos::agents::workload {
@@ -89,26 +91,58 @@ absl::StatusOr<std::unique_ptr<AnonMmapWorkload>> AnonMmapWorkload::Start(const 
     return absl::InvalidArgumentError("workload bytes_per_proc must be at least a page");
   }
   if (p.passes == 0) return absl::InvalidArgumentError("workload passes must be > 0");
+  // The progress slots: a memory file each task maps, as its descriptor 3.
   size_t bytes = sizeof(Slot) * p.procs;
-  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  int fd = memfd_create("swapchaos-progress", MFD_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+    std::string why = std::strerror(errno);
+    if (fd >= 0) close(fd);
+    return absl::ResourceExhaustedError(absl::StrCat("workload progress file: ", why));
+  }
+  void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (mem == MAP_FAILED) {
+    close(fd);
     return absl::ResourceExhaustedError(
         absl::StrCat("workload progress mapping: ", std::strerror(errno)));
   }
-  std::memset(mem, 0, bytes);
   std::unique_ptr<AnonMmapWorkload> w(new AnonMmapWorkload(p, static_cast<Shared*>(mem), bytes));
   w->ended_.resize(p.procs);
   for (uint32_t i = 0; i < p.procs; ++i) {
-    pid_t pid = fork();
-    if (pid < 0) {
-      return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
+    auto pid = SpawnChild(p.exe, {"swapchaos-wl", "--workload-task", absl::StrCat(i),
+                                  absl::StrCat(p.procs), absl::StrCat(p.bytes_per_proc),
+                                  absl::StrCat(p.passes), p.write ? "write" : "read",
+                                  absl::StrCat(p.seed)},
+                          fd);
+    if (!pid.ok()) {
+      close(fd);
+      return pid.status();  // the destructor kills the tasks started so far
     }
-    if (pid == 0) RunTask(p, i, &w->shared_->slots[i]);
-    w->pids_.push_back(pid);
-    w->ended_[i].pid = pid;
+    w->pids_.push_back(*pid);
+    w->ended_[i].pid = *pid;
     w->ended_[i].index = i;
   }
+  close(fd);
   return w;
+}
+
+void RunWorkloadTaskChild(int argc, char** argv) {
+  // argv: NAME --workload-task INDEX PROCS BYTES PASSES read|write SEED
+  AnonMmapParams p;
+  uint32_t index = 0;
+  if (argc != 8 || !absl::SimpleAtoi(argv[2], &index) || !absl::SimpleAtoi(argv[3], &p.procs) ||
+      !absl::SimpleAtoi(argv[4], &p.bytes_per_proc) || !absl::SimpleAtoi(argv[5], &p.passes) ||
+      !absl::SimpleAtoi(argv[7], &p.seed) || index >= p.procs) {
+    std::fprintf(stderr, "swapchaos-wl: bad arguments\n");
+    _exit(1);
+  }
+  p.write = std::strcmp(argv[6], "write") == 0;
+  void* mem = mmap(nullptr, sizeof(Slot) * p.procs, PROT_READ | PROT_WRITE, MAP_SHARED, 3, 0);
+  if (mem == MAP_FAILED) {
+    std::fprintf(stderr, "swapchaos-wl: progress mapping: %s\n", std::strerror(errno));
+    _exit(1);
+  }
+  close(3);
+  RunTask(p, index, &static_cast<AnonMmapWorkload::Shared*>(mem)->slots[index]);
 }
 
 AnonMmapWorkload::~AnonMmapWorkload() {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agents/workload/child.h"
 
 namespace swapchaos::agents::workload {
 
@@ -24,6 +25,8 @@ struct AnonMmapParams {
   uint32_t passes = 1;
   bool write = false;  // rewrite every page each pass (else read only)
   uint64_t seed = 0;
+  // The binary whose --workload-task mode runs a task (child.h).
+  std::string exe = kSelf;
 };
 
 struct TaskProgress {
@@ -57,6 +60,7 @@ class AnonMmapWorkload {
   const AnonMmapParams& params() const { return params_; }
 
  private:
+  friend void RunWorkloadTaskChild(int argc, char** argv);
   struct Shared;
   AnonMmapWorkload(AnonMmapParams p, Shared* shared, size_t shared_bytes)
       : params_(p), shared_(shared), shared_bytes_(shared_bytes) {}

@@ -21,8 +21,12 @@ void WaitFinished(AnonMmapWorkload& w) {
 
 TEST(AnonMmapTest, EveryTaskWalksEveryPageEveryPass) {
   for (bool write : {false, true}) {
-    auto w = AnonMmapWorkload::Start(
-        {.procs = 3, .bytes_per_proc = 8 << 20, .passes = 2, .write = write, .seed = 7});
+    auto w = AnonMmapWorkload::Start({.procs = 3,
+                                      .bytes_per_proc = 8 << 20,
+                                      .passes = 2,
+                                      .write = write,
+                                      .seed = 7,
+                                      .exe = SWAPCHAOS_AGENT});
     ASSERT_TRUE(w.ok()) << w.status();
     WaitFinished(**w);
     const uint64_t pages = (8 << 20) / sysconf(_SC_PAGESIZE);
@@ -46,7 +50,8 @@ TEST(AnonMmapTest, PatternsDifferByProcessPageAndPass) {
 // overwrites `bytes` at `offset` in its mapping, as a bad swap-in would, and
 // returns how the task ended.
 TaskProgress OverwriteAfterFirstPass(uint64_t offset, std::vector<char> bytes) {
-  auto w = AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 4 << 20, .passes = 1000000});
+  auto w = AnonMmapWorkload::Start(
+      {.procs = 1, .bytes_per_proc = 4 << 20, .passes = 1000000, .exe = SWAPCHAOS_AGENT});
   if (!w.ok()) {
     ADD_FAILURE() << w.status();
     return {};
@@ -107,7 +112,8 @@ TEST(AnonMmapTest, OneByteInTheMiddleOfAPageIsDataLoss) {
 }
 
 TEST(AnonMmapTest, AKilledTaskIsReportedWithItsSignal) {
-  auto w = AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 64 << 20, .passes = 1000});
+  auto w = AnonMmapWorkload::Start(
+      {.procs = 1, .bytes_per_proc = 64 << 20, .passes = 1000, .exe = SWAPCHAOS_AGENT});
   ASSERT_TRUE(w.ok()) << w.status();
   kill((*w)->Progress()[0].pid, SIGBUS);
   WaitFinished(**w);
@@ -119,7 +125,8 @@ TEST(AnonMmapTest, AKilledTaskIsReportedWithItsSignal) {
 TEST(AnonMmapTest, DestroyingKillsTheTasks) {
   pid_t pid;
   {
-    auto w = AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 16 << 20, .passes = 100000});
+    auto w = AnonMmapWorkload::Start(
+        {.procs = 1, .bytes_per_proc = 16 << 20, .passes = 100000, .exe = SWAPCHAOS_AGENT});
     ASSERT_TRUE(w.ok());
     pid = (*w)->Progress()[0].pid;
   }
@@ -127,9 +134,14 @@ TEST(AnonMmapTest, DestroyingKillsTheTasks) {
 }
 
 TEST(AnonMmapTest, BadParameters) {
-  EXPECT_FALSE(AnonMmapWorkload::Start({.procs = 0, .bytes_per_proc = 1 << 20}).ok());
-  EXPECT_FALSE(AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 10}).ok());
-  EXPECT_FALSE(AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 1 << 20, .passes = 0}).ok());
+  EXPECT_FALSE(
+      AnonMmapWorkload::Start({.procs = 0, .bytes_per_proc = 1 << 20, .exe = SWAPCHAOS_AGENT})
+          .ok());
+  EXPECT_FALSE(
+      AnonMmapWorkload::Start({.procs = 1, .bytes_per_proc = 10, .exe = SWAPCHAOS_AGENT}).ok());
+  EXPECT_FALSE(AnonMmapWorkload::Start(
+                   {.procs = 1, .bytes_per_proc = 1 << 20, .passes = 0, .exe = SWAPCHAOS_AGENT})
+                   .ok());
 }
 
 }  // namespace

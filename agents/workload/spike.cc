@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "agents/workload/child.h"
 #include "agents/workload/page_marks.h"
 
 namespace swapchaos::agents::workload {
@@ -27,23 +28,12 @@ uint64_t PagePattern(uint64_t seed, uint64_t page) {
   return z ^ (z >> 31);
 }
 
-void BecomeExpendableChild(const char* name) {
-  prctl(PR_SET_NAME, name);
-  if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
-    std::fputs("1000", f);
-    std::fclose(f);
-  }
-}
-
 namespace {
 
 // `report`: where the child writes, once, the milliseconds it took to
 // touch (and lock) all of its memory.
 [[noreturn]] void RunSpike(const SpikeParams& p, int report) {
   const auto began = std::chrono::steady_clock::now();
-  BecomeExpendableChild("swapchaos-spike");
-  // Locks are not inherited over fork, but be explicit: this memory must swap.
-  munlockall();
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t bytes = p.mib << 20;
   const size_t pages = bytes / page;
@@ -97,8 +87,8 @@ std::string HowItEnded(int status) {
 
 }  // namespace
 
-SpikePool::SpikePool(int ready, Ended ended)
-    : target_(static_cast<size_t>(ready)), ended_(std::move(ended)) {
+SpikePool::SpikePool(int ready, Ended ended, std::string exe)
+    : target_(static_cast<size_t>(ready)), ended_(std::move(ended)), exe_(std::move(exe)) {
   refill_ = std::thread([this] { Refill(); });
 }
 
@@ -120,31 +110,29 @@ SpikePool::~SpikePool() {
   for (std::thread& t : reapers) t.join();
 }
 
-absl::StatusOr<SpikePool::Waiting> SpikePool::ForkWaiting() {
+absl::StatusOr<SpikePool::Waiting> SpikePool::SpawnWaiting() {
   // A socket pair, not a pipe: sending to a child the OOM killer took (it is
   // its first choice) must fail with EPIPE, not kill the agent with SIGPIPE.
+  // Close-on-exec: a sibling's end held by a child would keep that sibling
+  // from seeing EOF when the pool goes.
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
     return absl::ResourceExhaustedError(absl::StrCat("socketpair: ", std::strerror(errno)));
   }
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return absl::ResourceExhaustedError(absl::StrCat("fork: ", std::strerror(errno)));
-  }
-  if (pid == 0) {
-    // Only its own read end: a sibling's write end held here would keep that
-    // sibling from seeing EOF when the pool goes.
-    close_range(3, static_cast<unsigned>(fds[0]) - 1, 0);
-    close_range(static_cast<unsigned>(fds[0]) + 1, ~0U, 0);
-    BecomeExpendableChild("swapchaos-spike");
-    SpikeParams params;
-    if (read(fds[0], &params, sizeof(params)) != static_cast<ssize_t>(sizeof(params))) _exit(0);
-    RunSpike(params, fds[0]);
-  }
+  auto pid = SpawnChild(exe_, {"swapchaos-spike", "--spike-child"}, fds[0]);
   close(fds[0]);
-  return Waiting{pid, fds[1]};
+  if (!pid.ok()) {
+    close(fds[1]);
+    return pid.status();
+  }
+  return Waiting{*pid, fds[1]};
+}
+
+void RunSpikeChild() {
+  BecomeExpendableChild("swapchaos-spike");
+  SpikeParams params;
+  if (read(3, &params, sizeof(params)) != static_cast<ssize_t>(sizeof(params))) _exit(0);
+  RunSpike(params, 3);
 }
 
 void SpikePool::Reap(pid_t pid) {
@@ -178,9 +166,9 @@ void SpikePool::Refill() {
     cv_.wait(lock, [this] { return stop_ || (started_.empty() && waiting_.size() < target_); });
     if (stop_) return;
     lock.unlock();
-    auto w = ForkWaiting();
+    auto w = SpawnWaiting();
     lock.lock();
-    if (!w.ok()) {  // out of processes or memory: try again later, the caller forks meanwhile
+    if (!w.ok()) {  // out of processes or memory: try again later; Start makes its own meanwhile
       cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; });
       continue;
     }
@@ -215,9 +203,9 @@ absl::StatusOr<pid_t> SpikePool::Start(const SpikeParams& params) {
     waiting_.pop_back();
     if (Go(w, params)) return w.pid;
   }
-  // None waiting: fork here, as before the pool, and reap it the same way.
+  // None waiting: start one here, and reap it the same way.
   lock.unlock();
-  auto w = ForkWaiting();
+  auto w = SpawnWaiting();
   if (!w.ok()) return w.status();
   lock.lock();
   reapers_.emplace_back([this, pid = w->pid] { Reap(pid); });

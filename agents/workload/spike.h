@@ -33,29 +33,29 @@ struct SpikeParams {
 // page came back intact, 2 on the first wrong page (after printing page,
 // expected and found to stderr).
 //
-// Spike processes are forked ahead of time, each blocked on its own socket
+// Spike processes are started ahead of time, each blocked on its own socket
 // until it is given its parameters: starting a spike when a scenario wants
-// one, under memory pressure, is then one send(2) with no fork and no new
-// thread. Measured: in a victim swapping with its link down, forking the
-// spike from the agent blocked 20 s and the fault was never in effect,
+// one, under memory pressure, is then one send(2) with no new process and
+// no new thread. Measured: in a victim swapping with its link down, forking
+// the spike from the agent blocked 20 s and the fault was never in effect,
 // though the kernel recovered (a false fail). A used child is replaced only
-// once it has ended: forking the replacement while the spike eats the
-// memory held the agent's mmap_lock in reclaim and froze every agent thread
-// (its telemetry too) until the link came back. A started child tells on
-// its socket how long its memory took to be full. Thread-safe.
+// once it has ended, so no process is started while the spike eats the
+// memory. A started child tells on its socket how long its memory took to
+// be full. Thread-safe.
 class SpikePool {
  public:
   // Called once per started child that exits ("exit N" or "signal N"),
   // from a reaper thread of its own.
   using Ended = std::function<void(pid_t, const std::string& how)>;
 
-  SpikePool(int ready, Ended ended);
+  // `exe`: the binary whose --spike-child mode runs a spike (child.h).
+  SpikePool(int ready, Ended ended, std::string exe);
   ~SpikePool();  // waiting children exit; started ones are killed; all reaped
   SpikePool(const SpikePool&) = delete;
   SpikePool& operator=(const SpikePool&) = delete;
 
   // A waiting child runs `params` and its pid comes back at once. With none
-  // waiting (more spikes at once than the pool holds), one is forked here.
+  // waiting (more spikes at once than the pool holds), one is started here.
   absl::StatusOr<pid_t> Start(const SpikeParams& params);
 
   // How long a running spike took to touch (and lock) all of its memory;
@@ -72,12 +72,13 @@ class SpikePool {
     std::optional<uint32_t> full_after_ms;
   };
   void Refill();
-  absl::StatusOr<Waiting> ForkWaiting();
+  absl::StatusOr<Waiting> SpawnWaiting();
   void Reap(pid_t pid);
   bool Go(const Waiting& w, const SpikeParams& params);  // with mu_ held
 
   const size_t target_;
   const Ended ended_;
+  const std::string exe_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiting> waiting_;  // guarded by mu_
@@ -90,10 +91,6 @@ class SpikePool {
 // The pattern a spike page's marks (page_marks.h) derive from.
 uint64_t PagePattern(uint64_t seed, uint64_t page);
 
-// For a freshly forked workload child: its own name (else it keeps the
-// forking gRPC thread's, which is what OOM and hung-task reports would call
-// it) and first place in the OOM killer's queue, never the agent.
-void BecomeExpendableChild(const char* name);
 
 }  // namespace swapchaos::agents::workload
 

@@ -50,7 +50,7 @@ class Ends {
 
 TEST(SpikeTest, ChildTouchesAndVerifiesItsMemory) {
   Ends ends;
-  SpikePool pool(1, ends.Callback());
+  SpikePool pool(1, ends.Callback(), SWAPCHAOS_AGENT);
   auto pid = pool.Start({.mib = 16, .seconds = 1, .seed = 42});
   ASSERT_TRUE(pid.ok()) << pid.status();
   EXPECT_EQ(ends.Wait(*pid), "exit 0");
@@ -66,7 +66,7 @@ TEST(SpikeTest, PatternDependsOnSeedAndPage) {
 
 TEST(SpikeTest, BadParametersAreRejected) {
   Ends ends;
-  SpikePool pool(1, ends.Callback());
+  SpikePool pool(1, ends.Callback(), SWAPCHAOS_AGENT);
   EXPECT_EQ(pool.Start({.mib = 0, .seconds = 1}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(pool.Start({.mib = 2u << 20, .seconds = 1}).status().code(),
@@ -85,7 +85,7 @@ uint64_t LockedKib(pid_t pid) {
 
 TEST(SpikeTest, LockedSpikeRunsUntilKilled) {
   Ends ends;
-  SpikePool pool(1, ends.Callback());
+  SpikePool pool(1, ends.Callback(), SWAPCHAOS_AGENT);
   auto pid = pool.Start({.mib = 8, .seconds = 0, .seed = 1, .mlock = true});
   ASSERT_TRUE(pid.ok()) << pid.status();
   uint64_t locked = 0;
@@ -138,7 +138,7 @@ std::set<pid_t> AwaitChildren(size_t n) {
 // agent under its mmap_lock: the pool forks again only once no spike runs.
 TEST(SpikePoolTest, ReplacesAUsedChildOnlyAfterItEnded) {
   Ends ends;
-  SpikePool pool(2, ends.Callback());
+  SpikePool pool(2, ends.Callback(), SWAPCHAOS_AGENT);
   std::set<pid_t> before = AwaitChildren(2);
   ASSERT_EQ(before.size(), 2u);
   auto pid = pool.Start({.mib = 4, .seconds = 0, .seed = 5});
@@ -177,7 +177,7 @@ uint64_t NowTicks() {
 TEST(SpikePoolTest, StartsAChildForkedBeforehandAndReportsItsEnd) {
   Ends ends;
   {
-    SpikePool pool(2, ends.Callback());
+    SpikePool pool(2, ends.Callback(), SWAPCHAOS_AGENT);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     uint64_t asked = NowTicks();
     auto pid = pool.Start({.mib = 4, .seconds = 1, .seed = 3});
