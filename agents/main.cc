@@ -37,8 +37,7 @@ bool PinInMemory() {
   // gRPC thread's stack, heap growth) are locked page by page as touched,
   // not populated whole at creation: a thread created to answer an RPC in a
   // victim already short of memory would otherwise wait for reclaim first.
-  bool locked = mlockall(MCL_CURRENT) == 0 &&
-                mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0;
+  bool locked = mlockall(MCL_CURRENT) == 0 && mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) == 0;
   if (!locked) std::perror("swapchaos-agent: mlockall");
   if (FILE* f = std::fopen("/proc/self/oom_score_adj", "w")) {
     locked = std::fputs("-1000", f) >= 0 && locked;

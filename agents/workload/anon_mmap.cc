@@ -13,8 +13,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "agents/workload/page_marks.h"
 #include "agents/workload/child.h"
+#include "agents/workload/page_marks.h"
 #include "agents/workload/spike.h"
 
 namespace swapchaos::agents::workload {
@@ -108,11 +108,12 @@ absl::StatusOr<std::unique_ptr<AnonMmapWorkload>> AnonMmapWorkload::Start(const 
   std::unique_ptr<AnonMmapWorkload> w(new AnonMmapWorkload(p, static_cast<Shared*>(mem), bytes));
   w->ended_.resize(p.procs);
   for (uint32_t i = 0; i < p.procs; ++i) {
-    auto pid = SpawnChild(p.exe, {"swapchaos-wl", "--workload-task", absl::StrCat(i),
-                                  absl::StrCat(p.procs), absl::StrCat(p.bytes_per_proc),
-                                  absl::StrCat(p.passes), p.write ? "write" : "read",
-                                  absl::StrCat(p.seed)},
-                          fd);
+    auto pid =
+        SpawnChild(p.exe,
+                   {"swapchaos-wl", "--workload-task", absl::StrCat(i), absl::StrCat(p.procs),
+                    absl::StrCat(p.bytes_per_proc), absl::StrCat(p.passes),
+                    p.write ? "write" : "read", absl::StrCat(p.seed)},
+                   fd);
     if (!pid.ok()) {
       close(fd);
       return pid.status();  // the destructor kills the tasks started so far

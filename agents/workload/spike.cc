@@ -7,10 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <csignal>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 
@@ -50,10 +50,10 @@ namespace {
     std::fprintf(stderr, "spike: mlock %zu MiB: %s\n", static_cast<size_t>(p.mib),
                  std::strerror(errno));
   }
-  const uint32_t full_ms = static_cast<uint32_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                            began)
-          .count());
+  const uint32_t full_ms =
+      static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - began)
+                                .count());
   (void)!send(report, &full_ms, sizeof(full_ms), MSG_NOSIGNAL);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(p.seconds);
   uint64_t passes = 0;
@@ -209,10 +209,10 @@ absl::StatusOr<pid_t> SpikePool::Start(const SpikeParams& params) {
   if (!w.ok()) return w.status();
   lock.lock();
   reapers_.emplace_back([this, pid = w->pid] { Reap(pid); });
-  if (!Go(*w, params)) return absl::InternalError("spike child exited before it got its parameters");
+  if (!Go(*w, params))
+    return absl::InternalError("spike child exited before it got its parameters");
   return w->pid;
 }
-
 
 std::optional<uint32_t> SpikePool::FullAfterMs(pid_t pid) {
   std::lock_guard<std::mutex> lock(mu_);

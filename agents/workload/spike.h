@@ -81,16 +81,15 @@ class SpikePool {
   const std::string exe_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Waiting> waiting_;  // guarded by mu_
+  std::vector<Waiting> waiting_;      // guarded by mu_
   std::map<pid_t, Started> started_;  // running spikes; guarded by mu_
   std::vector<std::thread> reapers_;  // guarded by mu_
-  bool stop_ = false;             // guarded by mu_
+  bool stop_ = false;                 // guarded by mu_
   std::thread refill_;
 };
 
 // The pattern a spike page's marks (page_marks.h) derive from.
 uint64_t PagePattern(uint64_t seed, uint64_t page);
-
 
 }  // namespace swapchaos::agents::workload
 

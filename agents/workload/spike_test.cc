@@ -6,13 +6,13 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <mutex>
-#include <sstream>
-#include <filesystem>
-#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -101,7 +101,7 @@ TEST(SpikeTest, LockedSpikeRunsUntilKilled) {
   ASSERT_TRUE(full.has_value()) << "the spike never said its memory was full";
   EXPECT_LT(*full, 2000u);
   EXPECT_EQ(pool.FullAfterMs(*pid), full);  // read once, kept
-  EXPECT_EQ(kill(*pid, 0), 0);  // still going
+  EXPECT_EQ(kill(*pid, 0), 0);              // still going
   kill(*pid, SIGKILL);
   EXPECT_EQ(ends.Wait(*pid), "signal 9");
   EXPECT_EQ(pool.FullAfterMs(*pid), std::nullopt);  // ended
@@ -187,7 +187,7 @@ TEST(SpikePoolTest, StartsAChildForkedBeforehandAndReportsItsEnd) {
     auto locked = pool.Start({.mib = 4, .seconds = 0, .seed = 4, .mlock = true});
     ASSERT_TRUE(locked.ok()) << locked.status();
     EXPECT_EQ(pool.Start({.mib = 0}).status().code(), absl::StatusCode::kInvalidArgument);
-  }  // the running spike is killed, the waiting ones exit; all reaped
+  }                             // the running spike is killed, the waiting ones exit; all reaped
   EXPECT_EQ(ends.Count(), 2u);  // only the started ones are reported
   EXPECT_EQ(waitpid(-1, nullptr, WNOHANG), -1);
   EXPECT_EQ(errno, ECHILD);

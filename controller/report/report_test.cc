@@ -37,7 +37,8 @@ TEST(ReportTest, AFailingRunShowsTheKernelsReport) {
       "[ 40.0] Call Trace:\n[ 40.0]  <TASK>\n[ 40.0]  add_to_swap+0x4c/0x80\n[ 40.0]  </TASK>\n";
   Verdict v = Judge(*h);
   std::string html = RunReportHtml(*h, v);
-  EXPECT_NE(html.find("<h2>Kernel report: kernel BUG in add_to_swap_cache</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<h2>Kernel report: kernel BUG in add_to_swap_cache</h2>"),
+            std::string::npos);
   EXPECT_NE(html.find("<a href=\"console.log\">console.log</a> line "), std::string::npos);
   EXPECT_NE(html.find("[ 40.0]  add_to_swap+0x4c/0x80"), std::string::npos);
   EXPECT_NE(html.find("[ 40.0]  &lt;/TASK&gt;"), std::string::npos);

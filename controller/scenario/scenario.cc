@@ -56,7 +56,8 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
       {s.swap().size_mib() >= 16, {"swap.size_mib", "must be at least 16"}},
       {s.swap().min_free_kbytes() == 0 || (s.swap().min_free_kbytes() >= 128 &&
                                            s.swap().min_free_kbytes() <= s.vm().memory_mib() * 256),
-       {"swap.min_free_kbytes", "must be 0 (the kernel's own) or 128 up to a quarter of vm.memory_mib"}},
+       {"swap.min_free_kbytes",
+        "must be 0 (the kernel's own) or 128 up to a quarter of vm.memory_mib"}},
       {s.workload().ram_multiple() > 0 && s.workload().ram_multiple() <= 64,
        {"workload.ram_multiple", "must be in (0, 64]"}},
       {s.deadline_s() > 0, {"deadline_s", "is required: when the run must be over"}},
@@ -108,7 +109,8 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
     for (const Span& span : spans) {
       if (latest != nullptr && span.from < latest->to) {
         Clash c{std::max(span.index, latest->index), std::min(span.index, latest->index), target};
-        if (!first || std::tie(c.later, c.earlier) < std::tie(first->later, first->earlier)) first = c;
+        if (!first || std::tie(c.later, c.earlier) < std::tie(first->later, first->earlier))
+          first = c;
       }
       if (latest == nullptr || span.to > latest->to) latest = &span;
     }

@@ -38,9 +38,9 @@ TEST(ScenarioTest, ValidFileLoadsWithDefaults) {
   ASSERT_TRUE(s.ok()) << s.status();
   const scenario::Scenario& sc = s->scenario;
   EXPECT_EQ(sc.vm().memory_mib(), 256u);
-  EXPECT_EQ(sc.swap().size_mib(), 1024u);        // default
+  EXPECT_EQ(sc.swap().size_mib(), 1024u);          // default
   EXPECT_EQ(sc.swap().min_free_kbytes(), 13107u);  // 5% of 256 MiB
-  EXPECT_EQ(sc.workload().procs_per_cpu(), 8u);  // the seed's test
+  EXPECT_EQ(sc.workload().procs_per_cpu(), 8u);    // the seed's test
   EXPECT_DOUBLE_EQ(sc.workload().ram_multiple(), 4);
   EXPECT_EQ(sc.oracles().grace_s(), 150u);
   ASSERT_EQ(sc.faults_size(), 1);
@@ -60,7 +60,8 @@ TEST(ScenarioTest, WrongTypes) {
   ExpectError("vm: {cpus: 99999999999}\n", {"vm.cpus"});
   ExpectError("faults: {at_s: 1}\n", {"faults", "expected a list"});
   ExpectError("vm: [1, 2]\n", {"vm", "expected a mapping"});
-  ExpectError("faults:\n  - at_s: soon\n", {"t.yaml:2:5", "faults[0].at_s", "expected a finite number"});
+  ExpectError("faults:\n  - at_s: soon\n",
+              {"t.yaml:2:5", "faults[0].at_s", "expected a finite number"});
   ExpectError("workload: {write: maybe}\n", {"workload.write", "true or false"});
 }
 

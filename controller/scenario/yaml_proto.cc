@@ -1,12 +1,11 @@
 #include "controller/scenario/yaml_proto.h"
 
+#include <fcntl.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/reflection.h>
-#include <yaml-cpp/yaml.h>
-
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cmath>
@@ -221,8 +220,8 @@ absl::StatusOr<std::string> ReadInputFile(const std::string& path, const std::st
   } else if (!S_ISREG(st.st_mode)) {
     status = fail("is not a regular file");
   } else if (st.st_size > kMaxInputBytes) {
-    status = fail(absl::StrCat("is ", st.st_size, " bytes, more than the ", kMaxInputBytes,
-                               " a ", what, " may have"));
+    status = fail(absl::StrCat("is ", st.st_size, " bytes, more than the ", kMaxInputBytes, " a ",
+                               what, " may have"));
   } else {
     text.resize(static_cast<size_t>(st.st_size));
     size_t got = 0;

@@ -11,8 +11,9 @@ constexpr uint32_t kBackstopS = 30;
 
 std::string Describe(const agent::SpikeState& s) {
   if (!s.running()) return absl::StrCat("spike ", s.pid(), " ended: ", s.ended());
-  std::string full = s.full() ? absl::StrCat(", full ", s.full_after_ms() / 1000.0, " s after its start")
-                              : ", never full";
+  std::string full = s.full()
+                         ? absl::StrCat(", full ", s.full_after_ms() / 1000.0, " s after its start")
+                         : ", never full";
   return absl::StrCat("spike ", s.pid(), " resident ", s.rss_kib() >> 10, " MiB, locked ",
                       s.locked_kib() >> 10, " MiB", full);
 }
