@@ -162,8 +162,13 @@ absl::Status WriteCampaignReports(Store& store, int64_t id, const std::string& r
   for (const StoredCampaign& c : *campaigns) {
     if (c.id != id) continue;
     std::string base = absl::StrCat(runs_dir, "/campaign-", id);
-    WriteFileAtomically(base + ".html", CampaignReportHtml(c, *runs, runs_dir));
-    WriteFileAtomically(base + "-junit.xml", JUnitXml(c, *runs));
+    if (absl::Status st = WriteFileAtomically(base + ".html", CampaignReportHtml(c, *runs, runs_dir));
+        !st.ok()) {
+      return st;
+    }
+    if (absl::Status st = WriteFileAtomically(base + "-junit.xml", JUnitXml(c, *runs)); !st.ok()) {
+      return st;
+    }
     out << "report: " << base << ".html, JUnit: " << base << "-junit.xml\n";
   }
   return absl::OkStatus();

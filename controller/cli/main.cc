@@ -719,8 +719,11 @@ int Certify(const std::vector<std::string>& args) {
   // The campaign it runs, as a file: the same command with the same --out
   // resumes it after any stop.
   std::string campaign_file = out + "/campaign.yaml";
-  swapchaos::controller::WriteFileAtomically(
-      campaign_file, swapchaos::controller::CertifyCampaignYaml(*suite, seeds, kernel->image));
+  if (absl::Status st = swapchaos::controller::WriteFileAtomically(
+          campaign_file, swapchaos::controller::CertifyCampaignYaml(*suite, seeds, kernel->image));
+      !st.ok()) {
+    return Fail(kExitInfra, std::string(st.message()));
+  }
   auto plan = swapchaos::controller::LoadCampaign(campaign_file);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
   std::cout << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
@@ -740,10 +743,13 @@ int Certify(const std::vector<std::string>& args) {
   std::error_code ec;
   fs::copy_file(absl::StrCat(out, "/runs/campaign-", ran->id, "-junit.xml"), out + "/junit.xml",
                 fs::copy_options::overwrite_existing, ec);
-  swapchaos::controller::WriteFileAtomically(
-      out + "/report.html", swapchaos::controller::CertificateHtml(cert, *runs, out));
   // Last, so a certificate.json is there only when the rest is.
-  swapchaos::controller::WriteJsonAtomically(out + "/certificate.json", cert);
+  for (absl::Status st :
+       {swapchaos::controller::WriteFileAtomically(
+            out + "/report.html", swapchaos::controller::CertificateHtml(cert, *runs, out)),
+        swapchaos::controller::WriteJsonAtomically(out + "/certificate.json", cert)}) {
+    if (!st.ok()) return Fail(kExitInfra, std::string(st.message()));
+  }
   for (const auto& sr : cert.scenarios()) {
     std::cout << "  " << sr.scenario() << ": " << sr.passes() << "/" << sr.runs() << " pass"
               << (sr.failures() ? absl::StrCat(", ", sr.failures(), " fail") : "")
@@ -809,12 +815,15 @@ int BisectCommand(const std::vector<std::string>& args) {
     std::string dir = absl::StrCat(out, "/step-", k);
     fs::create_directories(dir);
     std::string campaign_file = dir + "/campaign.yaml";
-    swapchaos::controller::WriteFileAtomically(
-        campaign_file,
-        swapchaos::controller::CampaignYaml(
-            absl::StrCat("Written by swapchaos bisect: the first ", k, " patches of ",
-                         recipe.series, "."),
-            absl::StrCat("bisect-step-", k), {scenario_path}, seeds, kernel->image));
+    if (absl::Status written = swapchaos::controller::WriteFileAtomically(
+            campaign_file,
+            swapchaos::controller::CampaignYaml(
+                absl::StrCat("Written by swapchaos bisect: the first ", k, " patches of ",
+                             recipe.series, "."),
+                absl::StrCat("bisect-step-", k), {scenario_path}, seeds, kernel->image));
+        !written.ok()) {
+      return written;
+    }
     auto plan = swapchaos::controller::LoadCampaign(campaign_file);
     if (!plan.ok()) return plan.status();
     auto ran = RunLocalCampaign(*plan, flags->Get("store"), dir + "/runs", static_cast<int>(jobs),
@@ -853,7 +862,10 @@ int BisectCommand(const std::vector<std::string>& args) {
   report->set_series(recipe.series);
   report->set_scenario(flags->Get("scenario"));
   report->set_seeds(seeds.count);
-  swapchaos::controller::WriteJsonAtomically(out + "/bisect.json", *report);
+  if (absl::Status st = swapchaos::controller::WriteJsonAtomically(out + "/bisect.json", *report);
+      !st.ok()) {
+    return Fail(kExitInfra, std::string(st.message()));
+  }
   for (const auto& st : report->steps()) {
     std::cout << "  " << st.patches() << " patches" << (st.patch().empty() ? "" : " (to ")
               << st.patch() << (st.patch().empty() ? "" : ")") << ": " << st.passes() << "/"

@@ -40,7 +40,10 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
   auto run = Run::Start(request, env);
   if (std::optional<RunMeta> record = KernelFailureRecord(run.status())) {
     // The kernel under test failed: a finished run whose outcome says how.
-    WriteJsonAtomically(request.out_dir() + "/meta.json", *record);
+    if (absl::Status st = WriteJsonAtomically(request.out_dir() + "/meta.json", *record);
+        !st.ok()) {
+      return st;
+    }
   }
   if (!run.ok()) return run.status();
   AgentClient& victim_agent = (*run)->victim_agent();

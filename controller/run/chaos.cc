@@ -13,8 +13,8 @@
 #include "controller/plan/plan.h"
 #include "controller/report/report.h"
 #include "controller/run/failure.h"
-#include "controller/run/telemetry_recorder.h"
 #include "controller/run/plant.h"
+#include "controller/run/telemetry_recorder.h"
 #include "faults/kinds/kind.h"
 
 namespace swapchaos::controller {
@@ -63,8 +63,9 @@ class FaultRunner {
   void Act(const Event& e) {
     const scenario::Fault& fault = s_.faults(e.fault);
     const faults::FaultKind* kind = faults::FindFaultKind(fault);  // validated at load
-    std::vector<faults::Outcome> outcomes =
-        e.apply ? kind->Apply(fault, e.fault, plant_) : kind->Revert(fault, plant_, applied_[e.fault]);
+    std::vector<faults::Outcome> outcomes = e.apply
+                                                ? kind->Apply(fault, e.fault, plant_)
+                                                : kind->Revert(fault, plant_, applied_[e.fault]);
     if (e.apply) applied_[e.fault] = outcomes;
     active_[e.fault] = e.apply;
     for (const faults::Outcome& o : outcomes) {
@@ -119,10 +120,13 @@ bool WorkloadEnded(const std::optional<agent::Sample>& s) {
   return true;
 }
 
-Verdict JudgeAndWrite(const History& h, const std::string& dir) {
+absl::StatusOr<Verdict> JudgeAndWrite(const History& h, const std::string& dir) {
   Verdict v = Judge(h);
-  WriteJsonAtomically(dir + "/verdict.json", v);
-  WriteFileAtomically(dir + "/report.html", RunReportHtml(h, v));
+  // The page first: verdict.json is what says a run is judged.
+  if (absl::Status st = WriteFileAtomically(dir + "/report.html", RunReportHtml(h, v)); !st.ok()) {
+    return st;
+  }
+  if (absl::Status st = WriteJsonAtomically(dir + "/verdict.json", v); !st.ok()) return st;
   return v;
 }
 
@@ -145,8 +149,8 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
     // with no telemetry, judged like any other (a failing verdict).
     record->set_command("run");
     record->set_seed(seed);
-    WriteJsonAtomically(out_dir + "/scenario.json", s);
-    WriteJsonAtomically(out_dir + "/meta.json", *record);
+    if (absl::Status st = WriteJsonAtomically(out_dir + "/scenario.json", s); !st.ok()) return st;
+    if (absl::Status st = WriteJsonAtomically(out_dir + "/meta.json", *record); !st.ok()) return st;
     *env.progress << "the kernel under test failed: " << record->kernel_failure() << "\n"
                   << record->outcome() << "\n";
     return AnalyzeRun(out_dir);
@@ -156,7 +160,7 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
   run.meta().set_command("run");
   run.meta().set_seed(seed);
   const std::string& out = run.out_dir();
-  WriteJsonAtomically(out + "/scenario.json", s);
+  if (absl::Status st = WriteJsonAtomically(out + "/scenario.json", s); !st.ok()) return st;
 
   std::vector<Event> events;
   for (int i = 0; i < s.faults_size(); ++i) {
@@ -213,8 +217,11 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
         std::optional<agent::Sample> latest = victim.Latest();
         if (latest && (!last_moved || Moved(*last_moved, *latest))) last_moved = latest;
         if (latest) {
-          History so_far{.scenario = s, .meta = run.meta(), .victim = {*last_moved, *latest},
-                         .faults = faults.trace(), .console = ""};
+          History so_far{.scenario = s,
+                         .meta = run.meta(),
+                         .victim = {*last_moved, *latest},
+                         .faults = faults.trace(),
+                         .console = ""};
           so_far.meta.set_observed_until_unix_ms(HostUnixMs());
           if (std::optional<OracleResult> decided = DecidedEarly(so_far)) {
             outcome = absl::StrCat("decided before the deadline: ", decided->evidence());

@@ -18,7 +18,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
 // Every nonzero numeric field below `m`, halved one at a time, as copies of `root`.
-void HalveEach(const scenario::Fault& root, Message* m, const std::function<Message*(scenario::Fault&)>& locate,
+void HalveEach(const scenario::Fault& root, Message* m,
+               const std::function<Message*(scenario::Fault&)>& locate,
                std::vector<scenario::Fault>* out) {
   const auto* d = m->GetDescriptor();
   const auto* r = m->GetReflection();
@@ -27,12 +28,13 @@ void HalveEach(const scenario::Fault& root, Message* m, const std::function<Mess
     if (f->is_repeated()) continue;
     if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (!r->HasField(*m, f)) continue;
-      HalveEach(root, r->MutableMessage(m, f),
-                [&locate, f](scenario::Fault& copy) {
-                  Message* parent = locate(copy);
-                  return parent->GetReflection()->MutableMessage(parent, f);
-                },
-                out);
+      HalveEach(
+          root, r->MutableMessage(m, f),
+          [&locate, f](scenario::Fault& copy) {
+            Message* parent = locate(copy);
+            return parent->GetReflection()->MutableMessage(parent, f);
+          },
+          out);
       continue;
     }
     scenario::Fault copy = root;
@@ -78,11 +80,10 @@ std::vector<scenario::Fault> SimplerFaults(const scenario::Fault& f) {
   const FieldDescriptor* kind = f.GetReflection()->GetOneofFieldDescriptor(f, oneof);
   if (kind == nullptr) return out;
   scenario::Fault scratch = f;
-  HalveEach(f, scratch.GetReflection()->MutableMessage(&scratch, kind),
-            [kind](scenario::Fault& copy) {
-              return copy.GetReflection()->MutableMessage(&copy, kind);
-            },
-            &out);
+  HalveEach(
+      f, scratch.GetReflection()->MutableMessage(&scratch, kind),
+      [kind](scenario::Fault& copy) { return copy.GetReflection()->MutableMessage(&copy, kind); },
+      &out);
   return out;
 }
 
@@ -91,8 +92,9 @@ absl::StatusOr<MinimizeReport> Minimize(const std::string& run_dir, const Minimi
   auto recorded = LoadRecordedRun(run_dir);
   if (!recorded.ok()) return recorded.status();
   if (recorded->verdict.verdict() != "fail") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        run_dir, " passed (verdict ", recorded->verdict.verdict(), "): only a failing run can be minimized"));
+    return absl::InvalidArgumentError(absl::StrCat(run_dir, " passed (verdict ",
+                                                   recorded->verdict.verdict(),
+                                                   "): only a failing run can be minimized"));
   }
   MinimizeReport report;
   report.signature = recorded->verdict.signature();
@@ -116,7 +118,8 @@ absl::StatusOr<MinimizeReport> Minimize(const std::string& run_dir, const Minimi
         if (auto it = seen.find(key); it != seen.end()) return it->second;
         if (!harness_error.ok() || report.trial_runs >= options.max_runs) return false;
         std::string dir = absl::StrCat(out_dir, "/trial-", ++report.trial_runs);
-        say << "trial " << report.trial_runs << ": " << fs.size() << " faults, into " << dir << "\n";
+        say << "trial " << report.trial_runs << ": " << fs.size() << " faults, into " << dir
+            << "\n";
         auto v = RunScenario({s, recorded->plan.where}, recorded->options, dir, env);
         if (!v.ok()) {
           harness_error = v.status();
@@ -136,16 +139,18 @@ absl::StatusOr<MinimizeReport> Minimize(const std::string& run_dir, const Minimi
 
   report.minimal = with(faults);
   report.minimal.set_name(base.name() + "-minimal");
-  report.minimal.set_description(absl::StrCat("minimized from ", run_dir, ": ", report.faults_before,
-                                              " faults -> ", faults.size(), "; fails with \"",
-                                              report.signature, "\""));
+  report.minimal.set_description(absl::StrCat("minimized from ", run_dir, ": ",
+                                              report.faults_before, " faults -> ", faults.size(),
+                                              "; fails with \"", report.signature, "\""));
   // JSON is YAML: the strict loader reads this file back as any scenario.
   report.scenario_file = out_dir + "/minimal.yaml";
   std::filesystem::create_directories(out_dir);
-  WriteFileAtomically(report.scenario_file,
-                      absl::StrCat("# swapchaos minimize ", run_dir, " (seed ",
-                                   recorded->options.seed, "); run it with --seed ",
-                                   recorded->options.seed, "\n", ToJson(report.minimal), "\n"));
+  absl::Status written =
+      WriteFileAtomically(report.scenario_file,
+                          absl::StrCat("# swapchaos minimize ", run_dir, " (seed ",
+                                       recorded->options.seed, "); run it with --seed ",
+                                       recorded->options.seed, "\n", ToJson(report.minimal), "\n"));
+  if (!written.ok()) return written;
   for (int i = 1; i <= options.confirm; ++i) {
     auto v = RunScenario({report.minimal, recorded->plan.where}, recorded->options,
                          absl::StrCat(out_dir, "/confirm-", i), env);

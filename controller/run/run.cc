@@ -2,8 +2,12 @@
 
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -71,9 +75,11 @@ absl::Status Validate(const BootRequest& r) {
   if (r.swap().size_bytes() < (16u << 20)) {
     return absl::InvalidArgumentError("--swap-size must be at least 16M");
   }
-  if (uint32_t k = r.swap().min_free_kbytes(); k != 0 && (k < 128 || k > r.victim().memory_mib() * 256)) {
+  if (uint32_t k = r.swap().min_free_kbytes();
+      k != 0 && (k < 128 || k > r.victim().memory_mib() * 256)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "--min-free-kbytes must be 0 (the kernel's own) or 128 up to a quarter of --memory, got ", k));
+        "--min-free-kbytes must be 0 (the kernel's own) or 128 up to a quarter of --memory, got ",
+        k));
   }
   if (r.telemetry_hz() < 1 || r.telemetry_hz() > 100) {
     return absl::InvalidArgumentError("--telemetry-hz must be 1..100");
@@ -160,10 +166,10 @@ absl::Status ClassifyBootFailure(const absl::Status& s, QemuVm& vm, const std::s
   if (!absl::IsDeadlineExceeded(s)) return s;
   if (vm.ConsoleBytes() == 0) return SilentKernel(vm, role, timeout);
   if (!vm.ConsoleContains(kInitMarker)) {
-    return DidNotBoot(vm, role, "hung before init",
-                      absl::StrCat("kernel ", vm.spec().kernel, " did not reach init in the ", role,
-                                   " VM: ", s.message(), " (console: ", vm.spec().console_path,
-                                   ")"));
+    return DidNotBoot(
+        vm, role, "hung before init",
+        absl::StrCat("kernel ", vm.spec().kernel, " did not reach init in the ", role,
+                     " VM: ", s.message(), " (console: ", vm.spec().console_path, ")"));
   }
   std::string message =
       absl::StrCat("the ", role, " VM reached init but its agent never answered: ", s.message(),
@@ -199,16 +205,39 @@ std::string ToJson(const google::protobuf::Message& m) {
   return out;
 }
 
-void WriteFileAtomically(const std::string& path, const std::string& text) {
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
   fs::path target(path);
-  fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  std::ofstream(tmp) << text;
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
+  // mkstemp: a name nobody can guess and O_EXCL, so a planted symlink
+  // cannot redirect the write (a fixed ".NAME.tmp" did).
+  std::string tmp =
+      (target.parent_path() / ("." + target.filename().string() + ".XXXXXX")).string();
+  int fd = mkstemp(tmp.data());
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("writing ", path, ": ", std::strerror(errno)));
+  }
+  size_t done = 0;
+  int err = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n < 0 ? errno : ENOSPC;
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (err == 0 && fchmod(fd, 0644) != 0) err = errno;
+  if (close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    unlink(tmp.c_str());  // the old file, if any, stays whole
+    return absl::InternalError(absl::StrCat("writing ", path, ": ", std::strerror(err)));
+  }
+  return absl::OkStatus();
 }
 
-void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m) {
-  WriteFileAtomically(path, ToJson(m) + "\n");
+absl::Status WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m) {
+  return WriteFileAtomically(path, ToJson(m) + "\n");
 }
 
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
@@ -270,7 +299,10 @@ void Run::Finish(const std::string& outcome) {
   meta_.set_outcome(outcome);
   meta_.set_wall_s(Seconds(steady_clock::now() - started_));
   meta_.set_controller_cpu_s(ProcessCpuSeconds() - started_cpu_s_);
-  WriteJsonAtomically(out_ + "/meta.json", meta_);
+  // Finish runs on every exit path, error paths too: it says, not returns.
+  if (absl::Status st = WriteJsonAtomically(out_ + "/meta.json", meta_); !st.ok()) {
+    std::cerr << "swapchaos: " << st.message() << "\n";
+  }
 }
 
 absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
@@ -400,8 +432,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   meta.mutable_swap()->set_export_size_bytes(swap->export_size_bytes());
   meta.mutable_swap()->set_min_free_kbytes(swap->min_free_kbytes());
   say << "swap on " << swap->device() << " (" << (swap->export_size_bytes() >> 20)
-      << " MiB over NBD through the wire), vm.min_free_kbytes " << swap->min_free_kbytes()
-      << "\n";
+      << " MiB over NBD through the wire), vm.min_free_kbytes " << swap->min_free_kbytes() << "\n";
 
   return absl::OkStatus();
 }

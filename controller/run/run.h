@@ -83,9 +83,11 @@ bool IsBadInput(const absl::Status& s);
 std::string ToJson(const google::protobuf::Message& m);
 
 // Writes `m` as JSON to `path` whole or not at all (a hidden temporary file
-// beside it, then rename), so a reader never mistakes half a file for a result.
-void WriteJsonAtomically(const std::string& path, const google::protobuf::Message& m);
-void WriteFileAtomically(const std::string& path, const std::string& text);
+// beside it, then rename), so a reader never mistakes half a file for a
+// result. On an error the file is as it was.
+[[nodiscard]] absl::Status WriteJsonAtomically(const std::string& path,
+                                               const google::protobuf::Message& m);
+[[nodiscard]] absl::Status WriteFileAtomically(const std::string& path, const std::string& text);
 
 double Seconds(std::chrono::steady_clock::duration d);
 
