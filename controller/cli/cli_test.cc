@@ -2,8 +2,13 @@
 // with a message naming what is wrong, and start nothing.
 #include "testing/cli.h"
 
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "testing/shell.h"
@@ -99,8 +104,8 @@ TEST(CliTest, BisectRefusesWhatItCannotBuildOrRun) {
   for (Case& c : cases) {
     std::string out = dir + "/out" + std::to_string(i);
     c.args.insert(c.args.begin(), "bisect");
-    c.args.insert(c.args.end(), {"--out", out, "--kernels", dir + "/kernels", "--store",
-                                 dir + "/store.db"});
+    c.args.insert(c.args.end(),
+                  {"--out", out, "--kernels", dir + "/kernels", "--store", dir + "/store.db"});
     std::string log = dir + "/" + std::to_string(i++) + ".log";
     EXPECT_EQ(test::RunCli(c.args, log), 2) << test::ReadFile(log);
     EXPECT_NE(test::ReadFile(log).find(c.needle), std::string::npos) << test::ReadFile(log);
@@ -117,8 +122,8 @@ TEST(CliTest, CertifySeedsAreACountOrARange) {
   int i = 0;
   for (const char* bad : {"0", "5..2", "0..3", "1..", "two", "1..2..3"}) {
     std::string log = dir + "/" + std::to_string(i++) + ".log";
-    EXPECT_EQ(test::RunCli({"certify", "--kernel", "default", "--seeds", bad, "--out",
-                            dir + "/out", "--store", dir + "/store.db"},
+    EXPECT_EQ(test::RunCli({"certify", "--kernel", "default", "--seeds", bad, "--out", dir + "/out",
+                            "--store", dir + "/store.db"},
                            log),
               2)
         << bad;
@@ -135,6 +140,40 @@ TEST(CliTest, UnknownCommandAndHelp) {
   EXPECT_NE(test::ReadFile(dir + "/a.log").find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(test::RunCli({"--help"}, dir + "/b.log"), 0);
   EXPECT_NE(test::ReadFile(dir + "/b.log").find("swapchaos boot flags"), std::string::npos);
+}
+
+// The service's socket is its owner's alone; nothing else at its path is
+// removed, and no TCP port is offered.
+TEST(CliTest, ServeListensOnlyOnASocketOfItsOwn) {
+  std::string dir = test::UniqueTempDir();
+  EXPECT_EQ(test::RunCli({"serve", "--listen", "127.0.0.1:5999", "--store", dir + "/s.db"},
+                         dir + "/tcp.log"),
+            2);
+  EXPECT_NE(test::ReadFile(dir + "/tcp.log").find("--listen must be unix:PATH"), std::string::npos);
+  std::ofstream(dir + "/precious") << "keep me\n";
+  EXPECT_EQ(
+      test::RunCli({"serve", "--listen", "unix:" + dir + "/precious", "--store", dir + "/s.db"},
+                   dir + "/file.log"),
+      2);
+  EXPECT_NE(test::ReadFile(dir + "/file.log").find("precious exists and is not a socket"),
+            std::string::npos)
+      << test::ReadFile(dir + "/file.log");
+  EXPECT_EQ(test::ReadFile(dir + "/precious"), "keep me\n");
+
+  auto server =
+      test::StartCli({"serve", "--listen", "unix:" + dir + "/c.sock", "--store", dir + "/s.db"},
+                     dir + "/serve.log");
+  ASSERT_TRUE(server);
+  struct stat st {};
+  for (int i = 0; i < 100 && lstat((dir + "/c.sock").c_str(), &st) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(S_ISSOCK(st.st_mode)) << test::ReadFile(dir + "/serve.log");
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  server->Signal(SIGTERM);
+  ASSERT_TRUE(server->WaitFor(std::chrono::seconds(30)));
+  EXPECT_EQ(server->DescribeExit(), "exited with status 0");
+  EXPECT_FALSE(fs::exists(dir + "/c.sock"));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // swapchaos: the command line. Only composes the controller's libraries.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <grpcpp/grpcpp.h>
@@ -73,7 +74,7 @@ commands:
            With a controller running (swapchaos serve; --controller ADDR,
            default unix:runs/controller.sock), the campaign is submitted to
            it and watched; otherwise it runs in this process.
-  serve [--listen unix:PATH|127.0.0.1:PORT] [--store PATH] [--cache DIR] [--agent PATH]
+  serve [--listen unix:PATH] [--store PATH] [--cache DIR] [--agent PATH]
            the controller as a gRPC service (default unix:runs/controller.sock):
            submit and watch campaigns, list runs, replay. SIGTERM or Ctrl-C
            stops it; its campaigns resume when submitted again.
@@ -504,16 +505,24 @@ int Serve(const std::vector<std::string>& args) {
                                    {"agent", self_dir + "/swapchaos-agent"}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
   std::string address = flags->Get("listen");
-  if (!address.starts_with("unix:") && !address.starts_with("127.0.0.1:")) {
-    return Fail(kExitBadInput, "--listen must be unix:PATH or 127.0.0.1:PORT (never a public address)");
+  // Only a socket file can say who may connect (its mode); a TCP port,
+  // even on 127.0.0.1, lets every local user drive a root process.
+  if (!address.starts_with("unix:") || address.size() == 5) {
+    return Fail(kExitBadInput,
+                "--listen must be unix:PATH (a TCP port would let every local user in)");
   }
   fs::create_directories(fs::path(flags->Get("store")).parent_path());
   auto store = swapchaos::controller::Store::Open(flags->Get("store"));
   if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
-  std::string socket = address.starts_with("unix:") ? address.substr(5) : "";
-  if (!socket.empty()) {
-    if (ConnectController(address)) return Fail(kExitBadInput, "a controller already listens at " + address);
-    fs::create_directories(fs::path(socket).parent_path());
+  std::string socket = address.substr(5);
+  if (ConnectController(address)) {
+    return Fail(kExitBadInput, "a controller already listens at " + address);
+  }
+  fs::create_directories(fs::path(socket).parent_path());
+  if (struct stat st; lstat(socket.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return Fail(kExitBadInput, socket + " exists and is not a socket: not removing it");
+    }
     fs::remove(socket);  // a stale socket of a controller that died
   }
   auto service =
@@ -521,7 +530,10 @@ int Serve(const std::vector<std::string>& args) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
   builder.RegisterService(service.get());
+  // The socket is its owner's only (0600), from the moment it exists.
+  mode_t umask_before = umask(0177);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  umask(umask_before);
   if (!server) return Fail(kExitInfra, "cannot listen at " + address);
   std::cout << "controller listening at " << address << " (store " << flags->Get("store")
             << ")\n";
@@ -529,7 +541,7 @@ int Serve(const std::vector<std::string>& args) {
   std::cout << "controller stopping: campaigns in flight stop in order and resume later\n";
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   service.reset();  // joins the campaigns, which see the stop
-  if (!socket.empty()) fs::remove(socket);
+  fs::remove(socket);
   return kExitOk;
 }
 
