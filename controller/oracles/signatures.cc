@@ -306,6 +306,21 @@ std::string Title(const std::smatch& m, const Signature& sig, std::string_view g
 
 }  // namespace
 
+namespace {
+
+// Console text goes on to terminals (titles, excerpts): a control byte in
+// it (an escape sequence the guest printed) becomes '?'.
+std::string Printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) c = '?';
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<ConsoleFinding> ScanConsole(std::string_view console) {
   std::vector<std::string_view> lines;
   for (size_t start = 0; start < console.size();) {
@@ -318,7 +333,7 @@ std::vector<ConsoleFinding> ScanConsole(std::string_view console) {
   }
   std::vector<ConsoleFinding> out;
   for (size_t i = 0; i < lines.size(); ++i) {
-    std::string line(lines[i].substr(0, kMaxLine));
+    std::string line = Printable(lines[i].substr(0, kMaxLine));
     std::smatch m;
     const Signature* hit = Match(line, &m);
     if (hit == nullptr) continue;
@@ -330,7 +345,7 @@ std::vector<ConsoleFinding> ScanConsole(std::string_view console) {
     f.line_number = i + 1;
     f.severity = hit->severity;
     for (size_t j = i; j < e.end; ++j) {
-      f.report.append(lines[j].substr(0, kMaxLine));
+      f.report.append(Printable(lines[j].substr(0, kMaxLine)));
       f.report.push_back('\n');
     }
     out.push_back(std::move(f));

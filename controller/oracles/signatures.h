@@ -39,7 +39,8 @@ struct ConsoleFinding {
 
 // Scans console text with the signature table (signatures.cc: one row per
 // report kind, first match wins) and returns every report in order. Any
-// bytes are accepted: lines are cut at 4 KiB, as printk cuts them at 1 KiB.
+// bytes are accepted: lines are cut at 4 KiB, as printk cuts them at 1 KiB,
+// and control bytes come back as '?' (terminal escapes stay harmless).
 std::vector<ConsoleFinding> ScanConsole(std::string_view console);
 
 }  // namespace swapchaos::controller

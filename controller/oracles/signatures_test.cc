@@ -148,6 +148,21 @@ TEST(SignaturesTest, JunkAndHugeLinesAreScanned) {
 // Seen in CI: the guest agent's message and a kernel line on one console
 // line. The kernel's timestamp still counts (without it the finding would
 // count as after the grace period, whenever it happened).
+// An escape sequence printed by the guest must not reach the user's
+// terminal through a title or an excerpt.
+TEST(SignaturesTest, ControlBytesNeverLeaveTheScan) {
+  auto found = ScanConsole(
+      "[   40.000000] kernel BUG at mm/swap_state.c:42!\x1b]2;owned\x07\x1b[2J\n"
+      "[   40.000001] invalid opcode: 0000 [#1] PREEMPT SMP\n");
+  ASSERT_FALSE(found.empty());
+  for (const std::string* text : {&found[0].title, &found[0].line, &found[0].report}) {
+    for (char c : *text) {
+      EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') << *text;
+    }
+  }
+  EXPECT_NE(found[0].line.find("?]2;owned??[2J"), std::string::npos) << found[0].line;
+}
+
 TEST(SignaturesTest, KernelLineAfterAnAgentMessageKeepsItsTimestamp) {
   auto f = ScanConsole(
       "swapchaos-agent: nbd0: link dead, reconnecting to 198.51.100.2:10809"
