@@ -142,6 +142,21 @@ TEST(CliTest, UnknownCommandAndHelp) {
   EXPECT_NE(test::ReadFile(dir + "/b.log").find("swapchaos boot flags"), std::string::npos);
 }
 
+// A store path that is a symlink loop aborted the store commands; one that
+// is someone else's database got our tables.
+TEST(CliTest, StoresThatAreNotStoresAreRefused) {
+  std::string dir = test::UniqueTempDir();
+  fs::create_symlink(dir + "/loop.db", dir + "/loop.db");
+  EXPECT_EQ(test::RunCli({"campaign", "status", "--store", dir + "/loop.db"}, dir + "/a.log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/a.log").find("Too many levels of symbolic links"),
+            std::string::npos)
+      << test::ReadFile(dir + "/a.log");
+  std::ofstream(dir + "/other.db") << std::string(4096, 'x');
+  EXPECT_EQ(test::RunCli({"failures", "--store", dir + "/other.db"}, dir + "/b.log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/b.log").find("not a database"), std::string::npos)
+      << test::ReadFile(dir + "/b.log");
+}
+
 // The service's socket is its owner's alone; nothing else at its path is
 // removed, and no TCP port is offered.
 TEST(CliTest, ServeListensOnlyOnASocketOfItsOwn) {

@@ -412,7 +412,10 @@ absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> ExistingStore(
     const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
   if (!flags.ok()) return flags.status();
-  if (!fs::exists(flags->Get("store"))) {
+  std::error_code ec;
+  bool there = fs::exists(flags->Get("store"), ec);
+  if (ec) return absl::InvalidArgumentError("store " + flags->Get("store") + ": " + ec.message());
+  if (!there) {
     return absl::InvalidArgumentError("no store at " + flags->Get("store") +
                                       " (no campaign ran yet?)");
   }
@@ -968,17 +971,27 @@ int main(int argc, char** argv) {
   }
   std::string command = args[0];
   args.erase(args.begin());
-  if (command == "boot") return Boot(args);
-  if (command == "check") return Check(args);
-  if (command == "run") return RunCommand(args);
-  if (command == "analyze") return Analyze(args);
-  if (command == "replay") return ReplayCommand(args);
-  if (command == "minimize") return MinimizeCommand(args);
-  if (command == "campaign") return CampaignCommand(args);
-  if (command == "failures") return Failures(args);
-  if (command == "serve") return Serve(args);
-  if (command == "kernel") return KernelCommand(args);
-  if (command == "certify") return Certify(args);
-  if (command == "bisect") return BisectCommand(args);
-  return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
+  auto dispatch = [&]() -> int {
+    if (command == "boot") return Boot(args);
+    if (command == "check") return Check(args);
+    if (command == "run") return RunCommand(args);
+    if (command == "analyze") return Analyze(args);
+    if (command == "replay") return ReplayCommand(args);
+    if (command == "minimize") return MinimizeCommand(args);
+    if (command == "campaign") return CampaignCommand(args);
+    if (command == "failures") return Failures(args);
+    if (command == "serve") return Serve(args);
+    if (command == "kernel") return KernelCommand(args);
+    if (command == "certify") return Certify(args);
+    if (command == "bisect") return BisectCommand(args);
+    return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
+  };
+  // std::filesystem throws on what a user's path can be (a symlink loop
+  // aborted the store commands); unwinding also stops any VM and server
+  // this command started, which an abort would leave running.
+  try {
+    return dispatch();
+  } catch (const fs::filesystem_error& e) {
+    return Fail(kExitBadInput, e.what());
+  }
 }

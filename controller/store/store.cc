@@ -5,8 +5,11 @@
 #include <ctime>
 #include <algorithm>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -39,6 +42,10 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (campaign, status);
 )sql";
+
+// Marks the file as a swapchaos store ("SWCH" in the SQLite header).
+constexpr int64_t kApplicationId = 0x53574348;
+constexpr char kMark[] = "PRAGMA application_id = 1398227784";
 
 std::string Now() {
   time_t t = time(nullptr);
@@ -128,8 +135,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   std::unique_ptr<Store> s(new Store(db));
   // Another controller's transaction may hold the lock for a moment.
   sqlite3_busy_timeout(db, 10000);
+  // Whose database this is, before anything is written to it: an
+  // unrelated file once got our tables and WAL mode from a read-only
+  // command.
+  auto whose = s->Owner();
+  if (!whose.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", whose.status().message()));
+  }
+  if (!whose->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "store ", path, " is an SQLite database but not a swapchaos store (", *whose,
+        "); not touching it"));
+  }
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                          "PRAGMA foreign_keys=ON", kSchema}) {
+                          "PRAGMA foreign_keys=ON", kSchema, kMark}) {
     if (absl::Status st = s->Exec(sql); !st.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", st.message()));
     }
@@ -138,6 +157,22 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 }
 
 Store::~Store() { sqlite3_close(db_); }
+
+absl::StatusOr<std::string> Store::Owner() {
+  Stmt id(db_, "PRAGMA application_id");
+  auto row = id.Step();
+  if (!row.ok()) return row.status();  // "file is not a database", say
+  if (*row && id.Int(0) == kApplicationId) return std::string();
+  Stmt tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+  std::vector<std::string> names;
+  for (auto more = tables.Step(); more.ok() && *more; more = tables.Step()) {
+    names.push_back(tables.Text(0));
+  }
+  // Empty: a new store. Just ours: a store from before the mark.
+  if (names.empty() || names == std::vector<std::string>{"campaigns", "runs"}) return std::string();
+  return absl::StrCat("application_id ", *row ? id.Int(0) : 0, ", tables ",
+                      absl::StrJoin(names, ", "));
+}
 
 absl::Status Store::Exec(const std::string& sql) {
   char* err = nullptr;

@@ -93,6 +93,8 @@ class Store {
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   absl::Status Exec(const std::string& sql);
+  // "" if the file is a swapchaos store (or empty); else what it holds.
+  absl::StatusOr<std::string> Owner();
   sqlite3* const db_;
   std::mutex mu_;
 };

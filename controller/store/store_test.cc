@@ -1,5 +1,11 @@
 #include "controller/store/store.h"
 
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "gtest/gtest.h"
 #include "testing/shell.h"
 
@@ -55,7 +61,8 @@ TEST(StoreTest, RunningRunsAreRequeuedAndSurviveReopening) {
   {
     auto store = Store::Open(path);
     ASSERT_TRUE(store.ok());
-    auto id = (*store)->CreateCampaign("c", "c.yaml", "abc", {{"a.yaml", 1, ""}, {"a.yaml", 2, ""}});
+    auto id =
+        (*store)->CreateCampaign("c", "c.yaml", "abc", {{"a.yaml", 1, ""}, {"a.yaml", 2, ""}});
     ASSERT_TRUE(id.ok());
     campaign = *id;
     auto first = (*store)->Claim(campaign, DirFor);
@@ -87,6 +94,53 @@ TEST(StoreTest, UnwritablePathIsNamed) {
   auto store = Store::Open("/nonexistent/dir/store.db");
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.status().message().find("/nonexistent/dir/store.db"), std::string::npos);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A database that is not ours is refused and left exactly as it was; a
+// file that is no database at all too, and a store from before the mark
+// is taken as ours.
+TEST(StoreTest, ADatabaseThatIsNotOursIsNotTouched) {
+  std::string dir = test::UniqueTempDir();
+  std::string foreign = dir + "/notes.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE notes (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::string before = Slurp(foreign);
+  auto store = Store::Open(foreign);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("not a swapchaos store (application_id 0, tables notes)"),
+            std::string::npos)
+      << store.status();
+  EXPECT_EQ(Slurp(foreign), before);
+  EXPECT_FALSE(std::filesystem::exists(foreign + "-wal"));
+
+  std::string text = dir + "/text.db";
+  std::ofstream(text) << std::string(4096, 'x');
+  store = Store::Open(text);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("not a database"), std::string::npos) << store.status();
+
+  std::string old = dir + "/old.db";
+  ASSERT_TRUE(Store::Open(old).ok());
+  {  // as stores were before they carried the mark
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(old.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA application_id = 0", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_TRUE(Store::Open(old).ok());
+  EXPECT_TRUE(Store::Open(dir + "/new.db").ok());
+  EXPECT_TRUE(Store::Open(dir + "/new.db").ok());  // marked now
 }
 
 }  // namespace
