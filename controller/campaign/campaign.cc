@@ -64,6 +64,7 @@ absl::StatusOr<CampaignPlan> LoadCampaign(const std::string& path) {
   kernels::Sha256 h;
   h.Update(*text);
   plan.sha256 = h.HexDigest();
+  if (!c.name().empty() && !IsPlainName(c.name())) return where.Error("name", kPlainNameRule);
   plan.name = c.name().empty() ? fs::path(path).stem().string() : c.name();
   if (c.scenarios().empty()) return where.Error("scenarios", "names no scenario");
   auto seeds = Seeds(c.seeds(), where);

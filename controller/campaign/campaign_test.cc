@@ -43,6 +43,8 @@ TEST(CampaignTest, BadCampaignsNameTheLine) {
       {"scenarios: []\nseeds: {count: 1}\n", "names no scenario"},
       {"scenarios: [x]\nseeds: {count: 1}\nkernels: [/nonexistent/bzImage]\n", "kernels[0]"},
       {"scenario: [x]\n", "scenario"},
+      {"name: ../../etc\nscenarios: [x]\nseeds: {count: 1}\n", "c.yaml:1:1: name: must be"},
+      {"scenarios: [x]\nseeds: {count: 4294967295}\n", "more than 100000 seeds"},
   };
   for (const auto& [text, want] : cases) {
     std::string body = text;

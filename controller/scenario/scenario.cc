@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "controller/plan/plan.h"
 #include "faults/kinds/kind.h"
@@ -45,6 +46,13 @@ std::string KindNames() {
 
 uint32_t DefaultMinFreeKbytes(uint32_t memory_mib) { return memory_mib * 1024 / 20; }
 
+bool IsPlainName(const std::string& name) {
+  if (name.empty() || name.size() > 64 || !absl::ascii_isalnum(name[0])) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
+}
+
 absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) {
   auto check = [&](bool ok, const std::string& path, const std::string& what) {
     return ok ? absl::OkStatus() : where.Error(path, what);
@@ -61,6 +69,7 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
       {s.workload().ram_multiple() > 0 && s.workload().ram_multiple() <= 64,
        {"workload.ram_multiple", "must be in (0, 64]"}},
       {s.deadline_s() > 0, {"deadline_s", "is required: when the run must be over"}},
+      {s.name().empty() || IsPlainName(s.name()), {"name", kPlainNameRule}},
   };
   for (const auto& [ok, rule] : rules) {
     if (absl::Status st = check(ok, rule.first, rule.second); !st.ok()) return st;

@@ -27,6 +27,13 @@ absl::StatusOr<LoadedScenario> LoadScenario(const std::string& path);
 // that its own sqrt rule leaves too little for swap over NBD (scenario.proto).
 uint32_t DefaultMinFreeKbytes(uint32_t memory_mib);
 
+// A scenario's or campaign's name becomes a directory and part of QEMU's
+// options: letters, digits, '.', '_' and '-', starting with a letter or
+// digit, at most 64 ("../x" once made directories anywhere as root).
+bool IsPlainName(const std::string& name);
+inline constexpr char kPlainNameRule[] =
+    "must be 1..64 letters, digits, '.', '_' or '-', starting with a letter or digit";
+
 // The checks of the last step alone, for a scenario from elsewhere (a
 // resolved plan, a stored run's scenario.json); `where` names its source.
 absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where);

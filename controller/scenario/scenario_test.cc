@@ -203,6 +203,14 @@ deadline_s: 1000
               {"generator.count", "1..10000"});
 }
 
+TEST(ScenarioTest, NamesAreNeitherPathsNorOptions) {
+  for (const char* bad : {"../../etc/x", "a/b", "x,path=/etc/y", ".hidden", "a b"}) {
+    ExpectError(std::string("name: \"") + bad + "\"\ndeadline_s: 10\n",
+                {"t.yaml:1:1", "name", "letters, digits"});
+  }
+  EXPECT_TRUE(ParseScenario("name: loss-and-pull_2.v1\ndeadline_s: 200\n", "t.yaml").ok());
+}
+
 // 20,000 non-overlapping faults took 16 s to check pairwise.
 TEST(ScenarioTest, ManyFaultsAreCheckedInLinearithmicTime) {
   auto loaded = ParseScenario("deadline_s: 1000000000\n", "t.yaml");

@@ -7,9 +7,18 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "controller/vm/qmp.h"
 
 namespace swapchaos::controller {
+
+namespace {
+
+// A value inside a QEMU option string: a comma there would start another
+// option (a run directory named "x,y" once added options to -chardev).
+std::string OptionValue(const std::string& v) { return absl::StrReplaceAll(v, {{",", ",,"}}); }
+
+}  // namespace
 
 std::vector<std::string> QemuArgv(const QemuSpec& s) {
   // loglevel=7, never quiet: hung-task reports need their call traces.
@@ -42,11 +51,12 @@ std::vector<std::string> QemuArgv(const QemuSpec& s) {
                                    "-append",
                                    append,
                                    "-chardev",
-                                   absl::StrCat("file,id=console,path=", s.console_path),
+                                   absl::StrCat("file,id=console,path=", OptionValue(s.console_path)),
                                    "-serial",
                                    "chardev:console"};
   if (!s.qmp_path.empty()) {
-    argv.insert(argv.end(), {"-qmp", absl::StrCat("unix:", s.qmp_path, ",server=on,wait=off")});
+    argv.insert(argv.end(),
+                {"-qmp", absl::StrCat("unix:", OptionValue(s.qmp_path), ",server=on,wait=off")});
   }
   for (const NicSpec& n : s.nics) {
     std::string netdev =

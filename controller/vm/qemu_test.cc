@@ -48,6 +48,17 @@ TEST(QemuArgvTest, ControlNicIsRestrictedAndLoopbackOnly) {
   EXPECT_NE(cmd.find("tcg,thread=multi"), std::string::npos);
 }
 
+// A comma in a path must stay in the path, not start a QEMU option.
+TEST(QemuArgvTest, CommasInPathsAreNotOptions) {
+  QemuSpec s = Spec();
+  s.console_path = "/tmp/x,path=/etc/y/console.log";
+  s.qmp_path = "/tmp/a,b/qmp.sock";
+  std::string cmd = absl::StrJoin(QemuArgv(s), " ");
+  EXPECT_NE(cmd.find("file,id=console,path=/tmp/x,,path=/etc/y/console.log "), std::string::npos)
+      << cmd;
+  EXPECT_NE(cmd.find("-qmp unix:/tmp/a,,b/qmp.sock,server=on,wait=off"), std::string::npos) << cmd;
+}
+
 TEST(QemuArgvTest, KernelCommandLineKeepsTracesAndDisablesZswap) {
   std::vector<std::string> argv = QemuArgv(Spec());
   auto it = std::find(argv.begin(), argv.end(), "-append");
