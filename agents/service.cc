@@ -99,7 +99,7 @@ grpc::Status AgentService::BenchNetem(grpc::ServerContext*, const agent::BenchNe
   if (req->rounds() == 0 || req->rounds() > 10000) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "rounds must be 1..10000");
   }
-  auto r = bench::BenchNetemApply(req->iface(), static_cast<int>(req->rounds()), req->tc_path(),
+  auto r = bench::BenchNetemApply(req->iface(), static_cast<int>(req->rounds()), "/usr/bin/tc",
                                   std::chrono::milliseconds(req->tc_bound_ms()));
   if (!r.ok()) return ToGrpc(r.status());
   for (double ms : r->libnl_ms) reply->add_libnl_ms(ms);

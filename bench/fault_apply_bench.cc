@@ -40,7 +40,6 @@ bool Bench(controller::AgentClient& agent, const std::string& where, const std::
   agent::BenchNetemRequest req;
   req.set_iface(nic);
   req.set_rounds(rounds);
-  req.set_tc_path(std::string("/usr/bin/") + fs::path(kTc).filename().string());
   req.set_tc_bound_ms(bound_ms);
   agent::BenchNetemReply r;
   grpc::ClientContext ctx;
