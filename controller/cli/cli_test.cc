@@ -140,6 +140,25 @@ TEST(CliTest, UnknownCommandAndHelp) {
   EXPECT_NE(test::ReadFile(dir + "/a.log").find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(test::RunCli({"--help"}, dir + "/b.log"), 0);
   EXPECT_NE(test::ReadFile(dir + "/b.log").find("swapchaos boot flags"), std::string::npos);
+  EXPECT_EQ(test::RunCli({"--version"}, dir + "/v.log"), 0);
+  EXPECT_NE(test::ReadFile(dir + "/v.log").find("swapchaos 0."), std::string::npos);
+  EXPECT_NE(test::ReadFile(dir + "/v.log").find("(commit "), std::string::npos);
+  // Every command answers --help with its own usage, wherever the flag is.
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"run", "--help"}, "  run SCENARIO [--seed N]"},
+      {{"certify", "--kernel", "x", "--help"}, "  certify --kernel default|BZIMAGE|NAME|ID"},
+      {{"campaign", "-h"}, "  campaign status [--store PATH]"},
+      {{"kernel", "build", "--help"}, "  kernel build --source TARBALL|GIT_TREE"},
+      {{"boot", "--help"}, "  --min-free-kbytes KIB"},
+      {{"bisect", "--help"}, "  bisect --kernel-source"},
+  };
+  for (const auto& [args, want] : cases) {
+    std::string log = dir + "/help-" + args[0] + ".log";
+    EXPECT_EQ(test::RunCli(args, log), 0) << args[0];
+    std::string out = test::ReadFile(log);
+    EXPECT_NE(out.find(want), std::string::npos) << out;
+    EXPECT_EQ(out.find("  analyze DIR"), std::string::npos) << "another command's usage:\n" << out;
+  }
 }
 
 // A store path that is a symlink loop aborted the store commands; one that

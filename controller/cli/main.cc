@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <cstdlib>
@@ -13,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -159,6 +162,26 @@ swapchaos boot flags:
 
 exit status: 0 ok, 2 bad input, 3 infrastructure error
 )";
+
+// `command`'s part of kUsage: its entries (a command's first line starts
+// with two spaces and its name; its other lines are indented further), and
+// for boot its flags. Empty for an unknown command.
+std::string CommandHelp(const std::string& command) {
+  std::string out;
+  bool in = false;
+  for (absl::string_view line : absl::StrSplit(kUsage, '\n')) {
+    if (absl::StartsWith(line, "  ") && line.size() > 2 && absl::ascii_isalpha(line[2])) {
+      absl::string_view name = line.substr(2);
+      in = absl::StartsWith(name, command) &&
+           (name.size() == command.size() || name[command.size()] == ' ');
+    } else if (!absl::StartsWith(line, "  ")) {
+      in = command == "boot" && absl::StartsWith(line, "swapchaos boot flags:");
+      if (in) absl::StrAppend(&out, "\n");
+    }
+    if (in) absl::StrAppend(&out, line, "\n");
+  }
+  return out.empty() ? "" : absl::StrCat("usage: swapchaos ", command, " ...\n\n", out);
+}
 
 std::string DefaultCacheDir() {
   if (const char* c = std::getenv("SWAPCHAOS_CACHE")) return c;
@@ -969,8 +992,19 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? kExitBadInput : kExitOk;
   }
+  if (args[0] == "--version") {
+    std::cout << "swapchaos " << SWAPCHAOS_VERSION << " (commit " << SWAPCHAOS_COMMIT << ")\n";
+    return kExitOk;
+  }
   std::string command = args[0];
   args.erase(args.begin());
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::string help = CommandHelp(command);
+    if (help.empty()) return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'"));
+    std::cout << help;
+    return kExitOk;
+  }
   auto dispatch = [&]() -> int {
     if (command == "boot") return Boot(args);
     if (command == "check") return Check(args);
