@@ -176,8 +176,17 @@ void AppendMap(const Message& m, const FieldDescriptor* field, std::string* out)
 
 void AppendJson(const Message& m, std::string* out) {
   const Reflection* r = m.GetReflection();
+  // Every field a reader may look for, zeros and empty lists included
+  // (jq 'select(.fault == 0)' found nothing when 0 was left out); only
+  // what has presence (messages, oneof members, optional) when set.
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
   std::vector<const FieldDescriptor*> fields;
-  r->ListFields(m, &fields);  // set ones only, by field number
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated() || !f->has_presence() || r->HasField(m, f)) fields.push_back(f);
+  }
+  std::sort(fields.begin(), fields.end(),
+            [](const FieldDescriptor* a, const FieldDescriptor* b) { return a->number() < b->number(); });
   out->push_back('{');
   bool first = true;
   for (const FieldDescriptor* f : fields) {

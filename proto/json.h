@@ -8,8 +8,9 @@
 namespace swapchaos {
 
 // Appends `m` as one line of proto3 JSON, byte for byte as protobuf's printer
-// writes it with proto field names (default scalars and empty fields left
-// out, 64-bit integers as strings, enums by name, bytes in base64), except
+// writes it with proto field names and always_print_primitive_fields (zeros,
+// empty strings and empty lists printed; unset messages and optionals left
+// out; 64-bit integers as strings, enums by name, bytes in base64), except
 // that map keys are sorted and a few rare Unicode format characters are
 // not escaped.
 // Protobuf's own printer goes through a binary round trip and a type

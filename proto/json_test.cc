@@ -28,6 +28,7 @@ std::string Protobufs(const Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions opts;
   opts.preserve_proto_field_names = true;
+  opts.always_print_primitive_fields = true;
   EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, opts).ok());
   return out;
 }
@@ -117,7 +118,10 @@ TEST(JsonTest, EveryMessageOfOursPrintsAsProtobufDoes) {
 }
 
 TEST(JsonTest, EmptyAndSpecialValues) {
-  EXPECT_EQ(Ours(agent::Sample()), "{}");
+  EXPECT_EQ(Ours(agent::Sample()), Protobufs(agent::Sample()));
+  // A zero is printed: a trace's fault 0 is found by its index.
+  controller::FaultEvent first;
+  EXPECT_NE(Ours(first).find("\"fault\":0,"), std::string::npos) << Ours(first);
   controller::Verdict v;
   v.set_recovered_after_s(std::numeric_limits<double>::quiet_NaN());
   EXPECT_EQ(Ours(v), Protobufs(v));
