@@ -993,7 +993,7 @@ int main(int argc, char** argv) {
     return args.empty() ? kExitBadInput : kExitOk;
   }
   if (args[0] == "--version") {
-    std::cout << "swapchaos " << SWAPCHAOS_VERSION << " (commit " << SWAPCHAOS_COMMIT << ")\n";
+    std::cout << swapchaos::controller::ToolVersion() << "\n";
     return kExitOk;
   }
   std::string command = args[0];

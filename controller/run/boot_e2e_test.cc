@@ -102,6 +102,7 @@ TEST_F(BootE2ETest, SwapsOverNbdThroughTheWireUnderPressure) {
   ASSERT_TRUE(
       google::protobuf::util::JsonStringToMessage(test::ReadFile(out_ + "/meta.json"), &meta).ok());
   EXPECT_EQ(meta.outcome(), "completed");
+  EXPECT_TRUE(meta.tool().starts_with("swapchaos ")) << meta.tool();
   EXPECT_EQ(meta.kernel().sha256().size(), 64u);
   EXPECT_FALSE(meta.kernel().release().empty());
   EXPECT_TRUE(meta.accel() == "tcg" || meta.accel() == "kvm");

@@ -240,6 +240,10 @@ absl::Status WriteJsonAtomically(const std::string& path, const google::protobuf
   return WriteFileAtomically(path, ToJson(m) + "\n");
 }
 
+std::string ToolVersion() {
+  return absl::StrCat("swapchaos ", SWAPCHAOS_VERSION, " (commit ", SWAPCHAOS_COMMIT, ")");
+}
+
 double Seconds(steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 double ProcessCpuSeconds() {
@@ -353,6 +357,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
 
   RunMeta& meta = meta_;
   meta.set_command("boot");
+  meta.set_tool(ToolVersion());
   meta.set_started_at(UtcNow("%Y-%m-%dT%H:%M:%SZ"));
   *meta.mutable_kernel() = Identity(*victim_kernel);
   *meta.mutable_wire_kernel() = Identity(*wire_kernel);

@@ -91,6 +91,9 @@ std::string ToJson(const google::protobuf::Message& m);
 
 double Seconds(std::chrono::steady_clock::duration d);
 
+// "swapchaos VERSION (commit C)": what --version prints and runs record.
+std::string ToolVersion();
+
 // CPU (user + system) this process has used so far, in seconds.
 double ProcessCpuSeconds();
 
