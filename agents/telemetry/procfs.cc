@@ -194,6 +194,34 @@ absl::Status ParseBlockStat(absl::string_view text, agent::Sample* out) {
   return absl::OkStatus();
 }
 
+absl::Status ParsePagetypeinfo(absl::string_view text, agent::Sample* out) {
+  uint64_t pages_per_block = 0;
+  int column = -1;  // HighAtomic's, counted after "Node N, zone NAME"
+  uint64_t blocks = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, "Pages per block:")) {
+      if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &pages_per_block)) break;
+    } else if (absl::ConsumePrefix(&line, "Number of blocks type")) {
+      auto names = Fields(line);
+      auto it = std::find(names.begin(), names.end(), "HighAtomic");
+      column = it == names.end() ? -1 : static_cast<int>(it - names.begin());
+    } else if (column >= 0 && absl::StartsWith(line, "Node ")) {
+      auto f = Fields(line);  // Node 0, zone DMA32 <counts...>
+      uint64_t n = 0;
+      if (f.size() > static_cast<size_t>(4 + column) && absl::SimpleAtoi(f[4 + column], &n)) {
+        blocks += n;
+      }
+    } else if (column >= 0 && line.empty()) {
+      break;  // the block counts end here
+    }
+  }
+  if (pages_per_block == 0 || column < 0) {
+    return absl::InvalidArgumentError("pagetypeinfo without pages per block or HighAtomic");
+  }
+  out->set_highatomic_kib(blocks * pages_per_block * 4);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> ParseStatCpuTicks(absl::string_view stat) {
   size_t close = stat.rfind(')');
   if (close == absl::string_view::npos) return absl::InvalidArgumentError("not a stat line");

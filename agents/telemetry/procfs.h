@@ -35,6 +35,8 @@ void ParseSwaps(absl::string_view text, agent::Sample* out);
 void ParseNetDev(absl::string_view text, agent::Sample* out);
 // /sys/block/nbdN/inflight: "reads writes".
 absl::Status ParseInflight(absl::string_view text, agent::Sample* out);
+// /proc/pagetypeinfo: pageblocks of type HighAtomic, in KiB (4 KiB pages).
+absl::Status ParsePagetypeinfo(absl::string_view text, agent::Sample* out);
 // /sys/block/DEV/stat: completed reads (field 1) and writes (field 5).
 absl::Status ParseBlockStat(absl::string_view text, agent::Sample* out);
 // User plus system CPU time of a /proc/PID/stat line, in clock ticks.

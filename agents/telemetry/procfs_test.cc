@@ -190,6 +190,29 @@ TEST(ProcfsTest, BlockStatCompletedRequests) {
   EXPECT_FALSE(ParseBlockStat("", &s).ok());
 }
 
+// The 6.1 format; the free-page section before the block counts also has
+// "Node" lines, which must not count.
+TEST(ProcfsTest, HighatomicPageblocks) {
+  constexpr char kText[] =
+      "Page block order: 10\n"
+      "Pages per block:  1024\n"
+      "\n"
+      "Free pages count per migrate type at order       0      1\n"
+      "Node    0, zone      DMA, type    Unmovable      1      2\n"
+      "Node    0, zone    DMA32, type   HighAtomic    900    100\n"
+      "\n"
+      "Number of blocks type     Unmovable      Movable  Reclaimable   HighAtomic      Isolate \n"
+      "Node 0, zone      DMA            1            2            0            0            0 \n"
+      "Node 0, zone    DMA32            3           56            1            2            0 \n";
+  agent::Sample s;
+  ASSERT_TRUE(ParsePagetypeinfo(kText, &s).ok());
+  EXPECT_EQ(s.highatomic_kib(), 2u * 1024 * 4);
+  EXPECT_FALSE(ParsePagetypeinfo("", &s).ok());
+  // This host's own (root may read it; the tests run as root).
+  std::string live = ReadProcFile("/proc/pagetypeinfo");
+  EXPECT_TRUE(ParsePagetypeinfo(live, &s).ok()) << live;
+}
+
 TEST(ProcfsTest, StatCpuTicksAfterANameWithSpaces) {
   auto t = ParseStatCpuTicks(
       "42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 170 30 0 0 20 0 9 0 111 0 0\n");

@@ -45,6 +45,7 @@ agent::Sample Sampler::Next() {
   // Absent until the NBD device exists.
   ParseInflight(ReadProcFile(root_ + "/sys/block/" + nbd_device_ + "/inflight"), &s).IgnoreError();
   ParseBlockStat(ReadProcFile(root_ + "/sys/block/" + nbd_device_ + "/stat"), &s).IgnoreError();
+  ParsePagetypeinfo(ReadProcFile(root_ + "/proc/pagetypeinfo"), &s).IgnoreError();
   s.set_agent_locked_kib(ParseKeyNumber(ReadProcFile(root_ + "/proc/self/status"), "VmLck"));
   if (auto ticks = ParseStatCpuTicks(ReadProcFile(root_ + "/proc/self/stat")); ticks.ok()) {
     s.set_agent_cpu_ms(*ticks * 1000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK)));
