@@ -127,7 +127,10 @@ oracles: {grace_s: 120}
 deadline_s: 200
 )",
               {"t.yaml:4:1", "deadline_s", "last fault heals at 160 s", "at least 280 s"});
-  ExpectError("name: t\n", {"deadline_s", "is required"});
+  // A field that is not there is placed where its parent is.
+  ExpectError("name: t\n", {"t.yaml:1:1", "deadline_s", "is required"});
+  ExpectError("faults:\n  - at_s: 5\n    for_s: 10\n    spike: {}\ndeadline_s: 400\n",
+              {"t.yaml:4:5: faults[0].spike.mib: must be 1..1048576"});
 }
 
 TEST(ScenarioTest, RangesOfTheVm) {

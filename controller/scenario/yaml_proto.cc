@@ -192,8 +192,16 @@ void SourceMap::Add(const std::string& path, int line, int column) {
 }
 
 std::string SourceMap::Where(const std::string& path) const {
-  auto it = at_.find(path);
-  return it != at_.end() ? it->second : file_;
+  // A field that is not written (a required one missing, a default that is
+  // out of range) is placed where its parent is: "faults[2].spike.mib" at
+  // "faults[2].spike", a top-level field at the document's start.
+  for (std::string p = path; !p.empty();) {
+    if (auto it = at_.find(p); it != at_.end()) return it->second;
+    size_t cut = p.find_last_of(".[");
+    p = cut == std::string::npos ? "" : p.substr(0, cut);
+  }
+  auto root = at_.find("");
+  return root != at_.end() ? root->second : file_;
 }
 
 absl::Status SourceMap::Error(const std::string& path, const std::string& what) const {

@@ -19,7 +19,9 @@ class SourceMap {
   explicit SourceMap(std::string file) : file_(std::move(file)) {}
   // Keeps the first place given for a path: a field's key, not its value.
   void Add(const std::string& path, int line, int column);
-  // "file:line:col: path: what", or "file: path: what" if the path is unknown.
+  // "file:line:col: path: what": where the path is written, else where its
+  // nearest written parent is (the document's start for a top-level field);
+  // "file: path: what" only for text that was never loaded.
   std::string Where(const std::string& path) const;
   absl::Status Error(const std::string& path, const std::string& what) const;
   const std::string& file() const { return file_; }
