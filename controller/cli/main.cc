@@ -1005,19 +1005,17 @@ int main(int argc, char** argv) {
     std::cout << help;
     return kExitOk;
   }
+  using Command = int (*)(const std::vector<std::string>&);
+  static constexpr std::pair<const char*, Command> kCommands[] = {
+      {"boot", Boot},         {"check", Check},          {"run", RunCommand},
+      {"analyze", Analyze},   {"replay", ReplayCommand}, {"minimize", MinimizeCommand},
+      {"campaign", CampaignCommand}, {"failures", Failures}, {"serve", Serve},
+      {"kernel", KernelCommand},     {"certify", Certify},   {"bisect", BisectCommand},
+  };
   auto dispatch = [&]() -> int {
-    if (command == "boot") return Boot(args);
-    if (command == "check") return Check(args);
-    if (command == "run") return RunCommand(args);
-    if (command == "analyze") return Analyze(args);
-    if (command == "replay") return ReplayCommand(args);
-    if (command == "minimize") return MinimizeCommand(args);
-    if (command == "campaign") return CampaignCommand(args);
-    if (command == "failures") return Failures(args);
-    if (command == "serve") return Serve(args);
-    if (command == "kernel") return KernelCommand(args);
-    if (command == "certify") return Certify(args);
-    if (command == "bisect") return BisectCommand(args);
+    for (const auto& [name, run] : kCommands) {
+      if (command == name) return run(args);
+    }
     return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
   };
   // std::filesystem throws on what a user's path can be (a symlink loop
