@@ -64,7 +64,7 @@ void StallWatch::Watch() {
     const char* step = step_.load(std::memory_order_acquire);
     int64_t since = since_ns_.load(std::memory_order_relaxed);
     if (reported_step != nullptr && (step != reported_step || since != reported_since)) {
-      report_(absl::StrCat("swapchaos-agent: ", what_, ": ", reported_step, " went on after ",
+      report_(absl::StrCat("swapchaos-agent: ", what_, ": ", reported_step, " went on within ",
                            (NowNs() - reported_since) / 1000000 / 1000.0, " s"));
       reported_step = nullptr;
     }
@@ -73,6 +73,13 @@ void StallWatch::Watch() {
     std::string stack(absl::StripTrailingAsciiWhitespace(
         ReadProcFile(absl::StrCat("/proc/self/task/", tid, "/stack"))));
     std::string wchan = ReadProcFile(absl::StrCat("/proc/self/task/", tid, "/wchan"));
+    // The watch can be held up too (the whole agent stalled): a stack read
+    // after the step ended is some later step's, not the stall's.
+    if (step_.load(std::memory_order_acquire) != step ||
+        since_ns_.load(std::memory_order_relaxed) != since) {
+      stack.clear();
+      wchan = "none: it went on before the watch could look";
+    }
     report_(absl::StrCat(
         "swapchaos-agent: ", what_, ": stuck ", (NowNs() - since) / 1000000, " ms ", step,
         " (thread ", tid, ", wchan ", wchan.empty() ? "?" : wchan, "; ", TcpMemory(), ")",

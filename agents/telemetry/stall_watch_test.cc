@@ -32,7 +32,7 @@ TEST(StallWatchTest, SaysWhatIsStuckWhereAndWhenItWentOn) {
   EXPECT_EQ(lines[0].rfind("swapchaos-agent: test: stuck ", 0), 0u) << lines[0];
   EXPECT_NE(lines[0].find(" ms sleeping (thread "), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("TCP: inuse"), std::string::npos) << lines[0];
-  EXPECT_EQ(lines[1].rfind("swapchaos-agent: test: sleeping went on after 0.", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[1].rfind("swapchaos-agent: test: sleeping went on within 0.", 0), 0u) << lines[1];
 }
 
 }  // namespace
