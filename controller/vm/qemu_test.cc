@@ -45,6 +45,9 @@ TEST(QemuArgvTest, ControlNicIsRestrictedAndLoopbackOnly) {
   EXPECT_NE(cmd.find("-qmp unix:/tmp/qmp.sock,server=on,wait=off"), std::string::npos);
   EXPECT_NE(cmd.find("file,id=console,path=/tmp/console.log"), std::string::npos);
   EXPECT_NE(cmd.find("-m 384 -smp 2"), std::string::npos);
+  EXPECT_NE(cmd.find("-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
+                     "resourcecontrol=deny"),
+            std::string::npos);
   EXPECT_NE(cmd.find("tcg,thread=multi"), std::string::npos);
 }
 
