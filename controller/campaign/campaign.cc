@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <ostream>
 #include <thread>
 
@@ -190,7 +191,7 @@ absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& sto
   auto existing = store.FindUnfinished(plan.file, plan.sha256);
   if (!existing.ok()) return existing.status();
   if (existing->has_value()) {
-    auto requeued = store.RequeueRunning(**existing);
+    auto requeued = store.RequeueAbandoned(**existing);
     if (!requeued.ok()) return requeued.status();
     return OpenedCampaign{**existing, true, *requeued};
   }
@@ -199,26 +200,37 @@ absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& sto
   return OpenedCampaign{*created, false, 0};
 }
 
-absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
-                         const CampaignOptions& options, const BootEnv& env) {
-  std::ostream& out = *options.out;
-  auto all = store.Runs(id);
-  if (!all.ok()) return all.status();
-  int total = static_cast<int>(all->size());
-  std::atomic<int> done{0}, failed{0}, errors{0}, running{0};
-  for (const StoredRun& r : *all) {
-    done += r.status == "done" || r.status == "error";
-    failed += r.status == "done" && r.verdict == "fail";
-    errors += r.status == "error";
-  }
-  int jobs = MaxJobs(options.jobs, plan.max_memory_mib);
-  out << "pool: " << jobs << (jobs == 1 ? " run" : " runs") << " at once"
-      << (jobs < options.jobs ? " (bounded by this host's cores and memory)" : "") << "\n";
+namespace {
 
+// What a pool did: the campaigns whose runs it finished, how many failed.
+struct PoolResult {
+  std::set<int64_t> campaigns;
+  int failed = 0;
+};
+
+// Claims runs of `campaign` (0: of every unfinished campaign) and runs
+// them, `jobs` at once, until none is left to claim, Ctrl-C, max_failures
+// or max_runs; renews its leases meanwhile. Progress as a line per run, or
+// one line redrawn on a terminal.
+absl::StatusOr<PoolResult> RunPool(int64_t campaign, Store& store, int jobs,
+                                   const CampaignOptions& options, const BootEnv& env) {
+  std::ostream& out = *options.out;
+  auto campaigns = store.Campaigns();
+  if (!campaigns.ok()) return campaigns.status();
+  int total = 0;
+  std::atomic<int> done{0}, failed{0}, errors{0}, running{0}, claimed{0};
+  for (const StoredCampaign& c : *campaigns) {
+    if (campaign != 0 ? c.id != campaign : !c.finished_at.empty()) continue;
+    total += c.total;
+    done += c.done + c.errors;
+    failed += c.failed;
+    errors += c.errors;
+  }
+  int failed_before = failed;
   std::mutex out_mu;
   std::atomic<double> run_seconds{0};
   std::atomic<int> finished_here{0};
-  auto started = Clock::now();
+  PoolResult result;
   auto eta = [&]() -> std::string {
     if (finished_here == 0) return "?";
     double per = run_seconds / finished_here;
@@ -230,20 +242,25 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
                            total, running.load(), failed.load(), errors.load(), eta());
   };
   absl::Status worker_error;
-  auto enough_failed = [&] { return options.max_failures > 0 && failed >= options.max_failures; };
+  auto enough = [&] {
+    return (options.max_failures > 0 && failed >= options.max_failures) ||
+           (options.max_runs > 0 && claimed >= options.max_runs);
+  };
   auto worker = [&] {
-    while (!env.stop_requested() && !enough_failed()) {
-      auto claimed = store.Claim(id, [&](int64_t run, int attempt) {
+    while (!env.stop_requested() && !enough()) {
+      // Counted before the claim, so --max-runs is never exceeded.
+      if (options.max_runs > 0 && ++claimed > options.max_runs) return;
+      auto got = store.Claim(campaign, [&](int64_t run, int attempt) {
         return absl::StrCat(options.runs_dir, "/", run, ".", attempt);
       });
-      if (!claimed.ok() || !claimed->has_value()) {
-        if (!claimed.ok()) {
+      if (!got.ok() || !got->has_value()) {
+        if (!got.ok()) {
           std::lock_guard<std::mutex> lock(out_mu);
-          worker_error = claimed.status();
+          worker_error = got.status();
         }
         return;
       }
-      StoredRun r = **claimed;
+      StoredRun r = **got;
       ++running;
       std::ofstream log;
       fs::create_directories(options.runs_dir);
@@ -275,6 +292,13 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
       }
       if (absl::Status s = store.Finish(r); !s.ok()) {
         std::lock_guard<std::mutex> lock(out_mu);
+        // A lost lease (this host was cut off from the store too long) is
+        // that run's business: its new holder records it. Anything else
+        // stops the pool.
+        if (absl::IsFailedPrecondition(s)) {
+          out << (options.live ? "\r\033[K" : "") << s.message() << "\n";
+          continue;
+        }
         worker_error = s;
         return;
       }
@@ -285,6 +309,7 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
       run_seconds = run_seconds + r.wall_s;
       ++finished_here;
       std::lock_guard<std::mutex> lock(out_mu);
+      result.campaigns.insert(r.campaign);
       if (!options.live) {
         out << "run " << r.id << " " << fs::path(r.scenario).filename().string() << " seed "
             << r.seed << (r.kernel.empty() ? "" : " kernel " + r.kernel) << ": "
@@ -297,37 +322,101 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
   std::vector<std::thread> pool;
   for (int i = 0; i < jobs; ++i) pool.emplace_back(worker);
   std::atomic<bool> all_done{false};
-  std::thread ticker;
-  if (options.live) {
-    ticker = std::thread([&] {
-      while (!all_done) {
-        {
+  // Leases are renewed at a third of their length, so one late renewal
+  // never loses a run; the redrawn line shares the thread.
+  std::thread ticker([&] {
+    auto renewed = Clock::now();
+    while (!all_done) {
+      if (Clock::now() - renewed >= std::chrono::seconds(store.lease_seconds()) / 3) {
+        renewed = Clock::now();
+        if (auto n = store.Renew(); !n.ok()) {
           std::lock_guard<std::mutex> lock(out_mu);
-          out << "\r\033[K" << status_line() << std::flush;
+          out << (options.live ? "\r\033[K" : "") << "renewing leases: " << n.status().message()
+              << "\n";
         }
-        std::this_thread::sleep_for(std::chrono::seconds(1));
       }
-    });
-  }
+      if (options.live) {
+        std::lock_guard<std::mutex> lock(out_mu);
+        out << "\r\033[K" << status_line() << std::flush;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+  });
   for (std::thread& t : pool) t.join();
   all_done = true;
-  if (ticker.joinable()) ticker.join();
+  ticker.join();
   if (options.live) out << "\r\033[K" << status_line() << "\n";
   if (!worker_error.ok()) return worker_error;
   if (env.stop_requested()) {
     return absl::CancelledError(
-        absl::StrCat("interrupted; run the same command again to resume campaign ", id));
+        absl::StrCat("interrupted; run the same command again to resume",
+                     campaign != 0 ? absl::StrCat(" campaign ", campaign) : std::string()));
   }
-  if (enough_failed() && done < total) {
+  result.failed = failed - failed_before;
+  if (options.max_failures > 0 && failed >= options.max_failures && done < total) {
     out << "stopped after " << failed << (failed == 1 ? " failing run; " : " failing runs; ")
         << total - done << " not run (resuming with no failure limit runs them)\n";
-  } else if (absl::Status s = store.CloseCampaign(id); !s.ok()) {
-    return s;
   }
+  return result;
+}
+
+}  // namespace
+
+absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
+                         const CampaignOptions& options, const BootEnv& env) {
+  std::ostream& out = *options.out;
+  int jobs = MaxJobs(options.jobs, plan.max_memory_mib);
+  out << "pool: " << jobs << (jobs == 1 ? " run" : " runs") << " at once"
+      << (jobs < options.jobs ? " (bounded by this host's cores and memory)" : "") << "\n";
+  auto started = Clock::now();
+  auto pool = RunPool(id, store, jobs, options, env);
+  if (!pool.ok()) return pool.status();
+  if (auto closed = store.CloseCampaign(id); !closed.ok()) return closed.status();
   if (absl::Status s = WriteCampaignReports(store, id, options.runs_dir, out); !s.ok()) return s;
   out << "campaign " << id << " finished in "
       << static_cast<int>(std::chrono::duration<double>(Clock::now() - started).count())
       << " s\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunWorker(int64_t campaign, Store& store, const CampaignOptions& options,
+                       const BootEnv& env) {
+  std::ostream& out = *options.out;
+  // The pool is sized for the largest victim among the runs it may claim.
+  auto campaigns = store.Campaigns();
+  if (!campaigns.ok()) return campaigns.status();
+  uint32_t memory_mib = 0;
+  std::set<std::string> scenarios;
+  for (const StoredCampaign& c : *campaigns) {
+    if (campaign != 0 ? c.id != campaign : !c.finished_at.empty()) continue;
+    auto runs = store.Runs(c.id);
+    if (!runs.ok()) return runs.status();
+    for (const StoredRun& r : *runs) {
+      if (r.status != "pending" && r.status != "running") continue;
+      if (!scenarios.insert(r.scenario).second) continue;
+      // A scenario that no longer loads is that run's error, not the pool's.
+      if (auto loaded = LoadScenario(r.scenario); loaded.ok()) {
+        memory_mib = std::max(memory_mib, loaded->scenario.vm().memory_mib());
+      }
+    }
+  }
+  if (campaign != 0 && std::none_of(campaigns->begin(), campaigns->end(),
+                                    [&](const StoredCampaign& c) { return c.id == campaign; })) {
+    return absl::NotFoundError(absl::StrCat("no campaign ", campaign, " in the store"));
+  }
+  int jobs = MaxJobs(options.jobs, memory_mib);
+  out << "worker " << store.owner() << ": " << jobs << (jobs == 1 ? " run" : " runs")
+      << " at once, lease " << store.lease_seconds() << " s\n";
+  auto pool = RunPool(campaign, store, jobs, options, env);
+  if (!pool.ok()) return pool.status();
+  // Whoever finishes a campaign's last run closes it and writes its reports.
+  for (int64_t c : pool->campaigns) {
+    auto closed = store.CloseCampaign(c);
+    if (!closed.ok()) return closed.status();
+    if (!*closed) continue;
+    out << "campaign " << c << " finished\n";
+    if (absl::Status s = WriteCampaignReports(store, c, options.runs_dir, out); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 

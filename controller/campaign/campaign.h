@@ -46,6 +46,8 @@ struct CampaignOptions {
   // cannot change after); the campaign stays open, and resuming it with 0
   // runs the rest. 0: run them all.
   int max_failures = 0;
+  // Claim no more than this many runs (a worker's --max-runs); 0: no limit.
+  int max_runs = 0;
 };
 
 // The campaign in the store: the same campaign (same file, same content)
@@ -63,6 +65,13 @@ absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& sto
 // again, and CancelledError comes back).
 absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
                          const CampaignOptions& options, const BootEnv& env);
+
+// A worker (`swapchaos worker`): claims and runs pending runs of
+// `campaign` (0: of any unfinished campaign) until none is left, alongside
+// other workers on other hosts; closes the campaigns whose last run it
+// finished. CancelledError after Ctrl-C or SIGTERM (its runs released).
+absl::Status RunWorker(int64_t campaign, Store& store, const CampaignOptions& options,
+                       const BootEnv& env);
 
 // How many runs at once this host takes: two vCPU threads per run under
 // TCG, and the VMs' memory.

@@ -1,22 +1,32 @@
 #include "controller/store/store.h"
 
-#include <sqlite3.h>
+#include <signal.h>
+#include <unistd.h>
 
-#include <ctime>
 #include <algorithm>
+#include <cerrno>
+#include <ctime>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "controller/store/db.h"
 
 namespace swapchaos::controller {
 namespace {
 
-constexpr char kSchema[] = R"sql(
+// Schema versions, in order; a store is brought to the last on open. Never
+// edit one that has landed: add the next.
+const char* const kMigrations[] = {
+    // 1: campaigns and their runs.
+    R"sql(
 CREATE TABLE IF NOT EXISTS campaigns (
-  id INTEGER PRIMARY KEY,
+  id {id},
   name TEXT NOT NULL,
   file TEXT NOT NULL,
   file_sha256 TEXT NOT NULL,
@@ -24,10 +34,10 @@ CREATE TABLE IF NOT EXISTS campaigns (
   finished_at TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
-  id INTEGER PRIMARY KEY,
-  campaign INTEGER NOT NULL REFERENCES campaigns(id),
+  id {id},
+  campaign BIGINT NOT NULL REFERENCES campaigns(id),
   scenario TEXT NOT NULL,
-  seed INTEGER NOT NULL,
+  seed BIGINT NOT NULL,
   kernel TEXT NOT NULL,
   status TEXT NOT NULL DEFAULT 'pending',
   verdict TEXT NOT NULL DEFAULT '',
@@ -35,17 +45,20 @@ CREATE TABLE IF NOT EXISTS runs (
   error TEXT NOT NULL DEFAULT '',
   dir TEXT NOT NULL DEFAULT '',
   attempts INTEGER NOT NULL DEFAULT 0,
-  wall_s REAL NOT NULL DEFAULT 0,
+  wall_s {real} NOT NULL DEFAULT 0,
   kernel_release TEXT NOT NULL DEFAULT '',
   finished_at TEXT NOT NULL DEFAULT '',
   UNIQUE (campaign, scenario, seed, kernel)
 );
 CREATE INDEX IF NOT EXISTS runs_by_status ON runs (campaign, status);
-)sql";
-
-// Marks the file as a swapchaos store ("SWCH" in the SQLite header).
-constexpr int64_t kApplicationId = 0x53574348;
-constexpr char kMark[] = "PRAGMA application_id = 1398227784";
+)sql",
+    // 2: leases, so workers on many hosts share the queue.
+    R"sql(
+ALTER TABLE runs ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
+)sql",
+};
+constexpr int kSchemaVersion = std::size(kMigrations);
 
 std::string Now() {
   time_t t = time(nullptr);
@@ -56,292 +69,305 @@ std::string Now() {
   return buf;
 }
 
-// One prepared statement; binds by position from 1, steps, finalises.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt& Bind(const std::string& v) {
-    sqlite3_bind_text(s_, ++n_, v.c_str(), -1, SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Bind(int64_t v) {
-    sqlite3_bind_int64(s_, ++n_, v);
-    return *this;
-  }
-  Stmt& Bind(double v) {
-    sqlite3_bind_double(s_, ++n_, v);
-    return *this;
-  }
-  // SQLITE_ROW or SQLITE_DONE; anything else is an error.
-  absl::StatusOr<bool> Step() {
-    if (s_ == nullptr) return Error();
-    int rc = sqlite3_step(s_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return Error();
-  }
-  std::string Text(int col) {
-    const unsigned char* t = sqlite3_column_text(s_, col);
-    return t ? reinterpret_cast<const char*>(t) : "";
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
-  double Real(int col) { return sqlite3_column_double(s_, col); }
+int64_t ToInt(const std::string& s) {
+  int64_t v = 0;
+  return absl::SimpleAtoi(s, &v) ? v : 0;
+}
 
- private:
-  absl::Status Error() {
-    return absl::UnavailableError(absl::StrCat("store: ", sqlite3_errmsg(db_)));
-  }
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  int n_ = 0;
-};
+std::string Hostname() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
 
 constexpr char kRunColumns[] =
     "id, campaign, scenario, seed, kernel, status, verdict, signature, error, dir, attempts, "
-    "wall_s, kernel_release, finished_at";
+    "wall_s, kernel_release, finished_at, lease_owner";
 
-StoredRun ReadRun(Stmt& q) {
+StoredRun ReadRun(const Db::Row& q) {
   StoredRun r;
-  r.id = q.Int(0);
-  r.campaign = q.Int(1);
-  r.scenario = q.Text(2);
-  r.seed = static_cast<uint64_t>(q.Int(3));
-  r.kernel = q.Text(4);
-  r.status = q.Text(5);
-  r.verdict = q.Text(6);
-  r.signature = q.Text(7);
-  r.error = q.Text(8);
-  r.dir = q.Text(9);
-  r.attempts = static_cast<int>(q.Int(10));
-  r.wall_s = q.Real(11);
-  r.kernel_release = q.Text(12);
-  r.finished_at = q.Text(13);
+  r.id = ToInt(q[0]);
+  r.campaign = ToInt(q[1]);
+  r.scenario = q[2];
+  r.seed = static_cast<uint64_t>(ToInt(q[3]));
+  r.kernel = q[4];
+  r.status = q[5];
+  r.verdict = q[6];
+  r.signature = q[7];
+  r.error = q[8];
+  r.dir = q[9];
+  r.attempts = static_cast<int>(ToInt(q[10]));
+  if (!absl::SimpleAtod(q[11], &r.wall_s)) r.wall_s = 0;
+  r.kernel_release = q[12];
+  r.finished_at = q[13];
+  r.owner = q[14];
   return r;
+}
+
+// A lease holder that was a process of this host and is gone.
+bool DeadHere(const std::string& owner, const std::string& host) {
+  std::vector<std::string> parts = absl::StrSplit(owner, ':');
+  int pid = 0;
+  if (parts.size() != 3 || parts[0] != host || !absl::SimpleAtoi(parts[1], &pid) || pid <= 0) {
+    return false;
+  }
+  return kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
-    std::string why = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", why));
-  }
-  std::unique_ptr<Store> s(new Store(db));
-  // Another controller's transaction may hold the lock for a moment.
-  sqlite3_busy_timeout(db, 10000);
-  // Whose database this is, before anything is written to it: an
-  // unrelated file once got our tables and WAL mode from a read-only
-  // command.
-  auto whose = s->Owner();
-  if (!whose.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", whose.status().message()));
-  }
-  if (!whose->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store ", path, " is an SQLite database but not a swapchaos store (", *whose,
-        "); not touching it"));
-  }
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                          "PRAGMA foreign_keys=ON", kSchema, kMark}) {
-    if (absl::Status st = s->Exec(sql); !st.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", st.message()));
-    }
-  }
+Store::Store(std::unique_ptr<Db> db) : db_(std::move(db)) {
+  std::random_device rd;
+  owner_ = absl::StrFormat("%s:%d:%08x", Hostname(), getpid(), rd());
+}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& url) {
+  auto db = OpenDb(url);
+  if (!db.ok()) return db.status();
+  std::unique_ptr<Store> s(new Store(*std::move(db)));
+  if (absl::Status st = s->Migrate(); !st.ok()) return st;
   return s;
 }
 
-Store::~Store() { sqlite3_close(db_); }
-
-absl::StatusOr<std::string> Store::Owner() {
-  Stmt id(db_, "PRAGMA application_id");
-  auto row = id.Step();
-  if (!row.ok()) return row.status();  // "file is not a database", say
-  if (*row && id.Int(0) == kApplicationId) return std::string();
-  Stmt tables(db_, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  std::vector<std::string> names;
-  for (auto more = tables.Step(); more.ok() && *more; more = tables.Step()) {
-    names.push_back(tables.Text(0));
-  }
-  // Empty: a new store. Just ours: a store from before the mark.
-  if (names.empty() || names == std::vector<std::string>{"campaigns", "runs"}) return std::string();
-  return absl::StrCat("application_id ", *row ? id.Int(0) : 0, ", tables ",
-                      absl::StrJoin(names, ", "));
+absl::Status Store::Transaction(const std::function<absl::Status()>& body) {
+  if (absl::Status s = db_->Exec(db_->dialect().begin); !s.ok()) return s;
+  absl::Status s = body();
+  if (s.ok()) s = db_->Exec("COMMIT");
+  if (!s.ok()) db_->Exec("ROLLBACK").IgnoreError();
+  return s;
 }
 
-absl::Status Store::Exec(const std::string& sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string why = err ? err : sqlite3_errmsg(db_);
-    sqlite3_free(err);
-    return absl::UnavailableError(absl::StrCat("store: ", why));
-  }
-  return absl::OkStatus();
+absl::Status Store::Migrate() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Transaction([&]() -> absl::Status {
+    if (absl::Status s = db_->Exec(db_->Sql("{lock}")); !s.ok()) return s;
+    if (absl::Status s =
+            db_->Exec("CREATE TABLE IF NOT EXISTS swapchaos_schema (version INTEGER NOT NULL)");
+        !s.ok()) {
+      return s;
+    }
+    auto v = db_->Query("SELECT COALESCE(MAX(version), 0) FROM swapchaos_schema", {});
+    if (!v.ok()) return v.status();
+    int version = static_cast<int>(ToInt((*v)[0][0]));
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("store is at schema version ", version, ", this swapchaos knows up to ",
+                       kSchemaVersion, ": a newer swapchaos made it; use that one"));
+    }
+    if (version == kSchemaVersion) return absl::OkStatus();
+    for (int i = version; i < kSchemaVersion; ++i) {
+      if (absl::Status s = db_->Exec(db_->Sql(kMigrations[i])); !s.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("migrating the store to schema version ", i + 1, ": ", s.message()));
+      }
+    }
+    if (absl::Status s = db_->Exec("DELETE FROM swapchaos_schema"); !s.ok()) return s;
+    return db_->Query("INSERT INTO swapchaos_schema (version) VALUES (?)",
+                      {static_cast<int64_t>(kSchemaVersion)})
+        .status();
+  });
 }
 
 absl::StatusOr<std::optional<int64_t>> Store::FindUnfinished(const std::string& file,
                                                              const std::string& sha256) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_,
-         "SELECT id FROM campaigns WHERE file = ? AND file_sha256 = ? AND finished_at IS NULL "
-         "ORDER BY id DESC LIMIT 1");
-  q.Bind(file).Bind(sha256);
-  auto row = q.Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return std::optional<int64_t>();
-  return std::optional<int64_t>(q.Int(0));
+  auto rows = db_->Query(
+      "SELECT id FROM campaigns WHERE file = ? AND file_sha256 = ? AND finished_at IS NULL "
+      "ORDER BY id DESC LIMIT 1",
+      {file, sha256});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(ToInt((*rows)[0][0]));
 }
 
 absl::StatusOr<int64_t> Store::CreateCampaign(const std::string& name, const std::string& file,
                                               const std::string& sha256,
                                               const std::vector<Planned>& runs) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  auto fail = [&](absl::Status s) {
-    Exec("ROLLBACK").IgnoreError();
-    return s;
-  };
-  Stmt c(db_, "INSERT INTO campaigns (name, file, file_sha256, created_at) VALUES (?, ?, ?, ?)");
-  c.Bind(name).Bind(file).Bind(sha256).Bind(Now());
-  if (auto st = c.Step(); !st.ok()) return fail(st.status());
-  int64_t id = sqlite3_last_insert_rowid(db_);
-  for (const Planned& p : runs) {
-    Stmt r(db_, "INSERT INTO runs (campaign, scenario, seed, kernel) VALUES (?, ?, ?, ?)");
-    r.Bind(id).Bind(p.scenario).Bind(static_cast<int64_t>(p.seed)).Bind(p.kernel);
-    if (auto st = r.Step(); !st.ok()) return fail(st.status());
-  }
-  if (absl::Status s = Exec("COMMIT"); !s.ok()) return fail(s);
+  int64_t id = 0;
+  absl::Status s = Transaction([&]() -> absl::Status {
+    auto c = db_->Query(
+        "INSERT INTO campaigns (name, file, file_sha256, created_at) VALUES (?, ?, ?, ?) "
+        "RETURNING id",
+        {name, file, sha256, Now()});
+    if (!c.ok()) return c.status();
+    id = ToInt((*c)[0][0]);
+    // Many rows a statement: one round trip per run made a 10,000-run
+    // campaign slow to store over a network.
+    constexpr size_t kBatch = 500;
+    for (size_t from = 0; from < runs.size(); from += kBatch) {
+      std::string sql = "INSERT INTO runs (campaign, scenario, seed, kernel) VALUES ";
+      std::vector<Db::Param> params;
+      for (size_t i = from; i < std::min(runs.size(), from + kBatch); ++i) {
+        absl::StrAppend(&sql, i == from ? "" : ", ", "(?, ?, ?, ?)");
+        params.insert(params.end(), {id, runs[i].scenario, static_cast<int64_t>(runs[i].seed),
+                                     runs[i].kernel});
+      }
+      if (auto r = db_->Query(sql, params); !r.ok()) return r.status();
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return id;
 }
 
-absl::StatusOr<int> Store::RequeueRunning(int64_t campaign) {
+absl::StatusOr<int> Store::RequeueAbandoned(int64_t campaign) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "UPDATE runs SET status = 'pending' WHERE campaign = ? AND status = 'running'");
-  q.Bind(campaign);
-  if (auto st = q.Step(); !st.ok()) return st.status();
-  return sqlite3_changes(db_);
+  auto rows = db_->Query(
+      db_->Sql("SELECT id, lease_owner, lease_until, {now} FROM runs "
+               "WHERE campaign = ? AND status = 'running'"),
+      {campaign});
+  if (!rows.ok()) return rows.status();
+  std::string host = Hostname();
+  int requeued = 0;
+  for (const Db::Row& r : *rows) {
+    bool expired = ToInt(r[2]) < ToInt(r[3]);
+    if (!expired && !DeadHere(r[1], host)) continue;
+    auto u = db_->Query(
+        "UPDATE runs SET status = 'pending', lease_owner = '', lease_until = 0 "
+        "WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING id",
+        {ToInt(r[0]), r[1]});
+    if (!u.ok()) return u.status();
+    requeued += static_cast<int>(u->size());
+  }
+  return requeued;
 }
 
 absl::StatusOr<std::optional<StoredRun>> Store::Claim(
     int64_t campaign, const std::function<std::string(int64_t, int)>& dir_for) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-  Stmt q(db_, absl::StrCat("SELECT ", kRunColumns,
-                           " FROM runs WHERE campaign = ? AND status = 'pending' "
-                           "ORDER BY id LIMIT 1")
-                  .c_str());
-  q.Bind(campaign);
-  auto row = q.Step();
-  if (!row.ok() || !*row) {
-    Exec("ROLLBACK").IgnoreError();
-    if (!row.ok()) return row.status();
-    return std::optional<StoredRun>();
-  }
-  StoredRun r = ReadRun(q);
-  r.status = "running";
-  r.attempts += 1;
-  r.dir = dir_for(r.id, r.attempts);
-  Stmt u(db_, "UPDATE runs SET status = 'running', attempts = ?, dir = ? WHERE id = ?");
-  u.Bind(static_cast<int64_t>(r.attempts)).Bind(r.dir).Bind(r.id);
-  if (auto st = u.Step(); !st.ok()) {
-    Exec("ROLLBACK").IgnoreError();
-    return st.status();
-  }
-  if (absl::Status s = Exec("COMMIT"); !s.ok()) return s;
-  return std::optional<StoredRun>(r);
+  std::optional<StoredRun> claimed;
+  absl::Status s = Transaction([&]() -> absl::Status {
+    auto rows = db_->Query(
+        db_->Sql(absl::StrCat(
+            "SELECT ", kRunColumns,
+            " FROM runs WHERE (? = 0 OR campaign = ?) "
+            "AND (status = 'pending' OR (status = 'running' AND lease_until < {now})) "
+            "AND campaign IN (SELECT id FROM campaigns WHERE finished_at IS NULL) "
+            "ORDER BY id LIMIT 1{skip_locked}")),
+        {campaign, campaign});
+    if (!rows.ok()) return rows.status();
+    if (rows->empty()) return absl::OkStatus();
+    StoredRun r = ReadRun((*rows)[0]);
+    r.status = "running";
+    r.attempts += 1;
+    r.dir = dir_for(r.id, r.attempts);
+    r.owner = owner_;
+    auto u = db_->Query(
+        db_->Sql("UPDATE runs SET status = 'running', attempts = ?, dir = ?, lease_owner = ?, "
+                 "lease_until = {now} + ? WHERE id = ?"),
+        {static_cast<int64_t>(r.attempts), r.dir, owner_, static_cast<int64_t>(lease_s_), r.id});
+    if (!u.ok()) return u.status();
+    claimed = std::move(r);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return claimed;
+}
+
+absl::StatusOr<int> Store::Renew() {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rows = db_->Query(db_->Sql("UPDATE runs SET lease_until = {now} + ? "
+                                  "WHERE status = 'running' AND lease_owner = ? RETURNING id"),
+                         {static_cast<int64_t>(lease_s_), owner_});
+  if (!rows.ok()) return rows.status();
+  return static_cast<int>(rows->size());
 }
 
 absl::Status Store::Finish(const StoredRun& r) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt u(db_,
-         "UPDATE runs SET status = ?, verdict = ?, signature = ?, error = ?, wall_s = ?, "
-         "kernel_release = ?, finished_at = ? WHERE id = ?");
-  u.Bind(r.status).Bind(r.verdict).Bind(r.signature).Bind(r.error).Bind(r.wall_s);
-  u.Bind(r.kernel_release).Bind(Now()).Bind(r.id);
-  return u.Step().status();
+  bool released = r.status == "pending";
+  auto rows = db_->Query(
+      "UPDATE runs SET status = ?, verdict = ?, signature = ?, error = ?, wall_s = ?, "
+      "kernel_release = ?, finished_at = ?, lease_owner = ?, lease_until = 0 "
+      "WHERE id = ? AND status = 'running' AND lease_owner = ? RETURNING id",
+      {r.status, r.verdict, r.signature, r.error, r.wall_s, r.kernel_release,
+       released ? std::string() : Now(), released ? std::string() : owner_, r.id, owner_});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", r.id, ": this worker's lease on it ran out and another worker claimed it; ",
+        "the result here is not recorded (the run is recorded once, by its current holder)"));
+  }
+  return absl::OkStatus();
 }
 
-absl::Status Store::CloseCampaign(int64_t campaign) {
+absl::StatusOr<bool> Store::CloseCampaign(int64_t campaign) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt u(db_, "UPDATE campaigns SET finished_at = ? WHERE id = ?");
-  u.Bind(Now()).Bind(campaign);
-  return u.Step().status();
+  auto rows = db_->Query(
+      "UPDATE campaigns SET finished_at = ? WHERE id = ? AND finished_at IS NULL AND NOT EXISTS "
+      "(SELECT 1 FROM runs WHERE campaign = ? AND status IN ('pending', 'running')) RETURNING id",
+      {Now(), campaign, campaign});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
 }
 
 absl::StatusOr<std::vector<StoredRun>> Store::Runs(int64_t campaign) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE campaign = ? ORDER BY id")
-                  .c_str());
-  q.Bind(campaign);
+  auto rows = db_->Query(
+      absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE campaign = ? ORDER BY id"),
+      {campaign});
+  if (!rows.ok()) return rows.status();
   std::vector<StoredRun> out;
-  while (true) {
-    auto row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    out.push_back(ReadRun(q));
-  }
+  for (const Db::Row& r : *rows) out.push_back(ReadRun(r));
+  return out;
 }
 
 absl::StatusOr<StoredRun> Store::Run(int64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE id = ?").c_str());
-  q.Bind(id);
-  auto row = q.Step();
-  if (!row.ok()) return row.status();
-  if (!*row) return absl::NotFoundError(absl::StrCat("no run ", id, " in the store"));
-  return ReadRun(q);
+  auto rows = db_->Query(absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE id = ?"), {id});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::NotFoundError(absl::StrCat("no run ", id, " in the store"));
+  return ReadRun((*rows)[0]);
 }
 
 absl::StatusOr<std::vector<StoredCampaign>> Store::Campaigns() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_,
-         "SELECT c.id, c.name, c.file, c.file_sha256, c.created_at, COUNT(r.id), "
-         "SUM(r.status = 'done'), SUM(r.verdict = 'fail'), SUM(r.status = 'error'), "
-         "SUM(r.status = 'running'), c.finished_at FROM campaigns c "
-         "LEFT JOIN runs r ON r.campaign = c.id "
-         "GROUP BY c.id ORDER BY c.id");
+  auto rows = db_->Query(
+      "SELECT c.id, c.name, c.file, c.file_sha256, c.created_at, COUNT(r.id), "
+      "COUNT(r.id) FILTER (WHERE r.status = 'done'), "
+      "COUNT(r.id) FILTER (WHERE r.verdict = 'fail'), "
+      "COUNT(r.id) FILTER (WHERE r.status = 'error'), "
+      "COUNT(r.id) FILTER (WHERE r.status = 'running'), c.finished_at FROM campaigns c "
+      "LEFT JOIN runs r ON r.campaign = c.id "
+      "GROUP BY c.id ORDER BY c.id",
+      {});
+  if (!rows.ok()) return rows.status();
   std::vector<StoredCampaign> out;
-  while (true) {
-    auto row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) return out;
-    out.push_back({q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), static_cast<int>(q.Int(5)),
-                   static_cast<int>(q.Int(6)), static_cast<int>(q.Int(7)),
-                   static_cast<int>(q.Int(8)), static_cast<int>(q.Int(9)), q.Text(10)});
+  for (const Db::Row& q : *rows) {
+    auto n = [&](int col) { return static_cast<int>(ToInt(q[col])); };
+    out.push_back({ToInt(q[0]), q[1], q[2], q[3], q[4], n(5), n(6), n(7), n(8), n(9), q[10]});
   }
+  return out;
 }
 
 absl::StatusOr<std::vector<FailureSummary>> Store::Failures() {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_,
-         "SELECT signature, finished_at, kernel_release, dir FROM runs "
-         "WHERE status = 'done' AND verdict = 'fail' ORDER BY finished_at, id");
+  auto rows = db_->Query(
+      "SELECT signature, finished_at, kernel_release, dir FROM runs "
+      "WHERE status = 'done' AND verdict = 'fail' ORDER BY finished_at, id",
+      {});
+  if (!rows.ok()) return rows.status();
   std::map<std::string, FailureSummary> by;
   std::vector<std::string> order;
-  while (true) {
-    auto row = q.Step();
-    if (!row.ok()) return row.status();
-    if (!*row) break;
-    std::string sig = q.Text(0);
+  for (const Db::Row& q : *rows) {
+    const std::string& sig = q[0];
     auto [it, fresh] = by.try_emplace(sig);
     FailureSummary& f = it->second;
     if (fresh) {
       order.push_back(sig);
       f.signature = sig;
-      f.first_seen = q.Text(1);
+      f.first_seen = q[1];
     }
     ++f.count;
-    f.last_seen = q.Text(1);
-    std::string kernel = q.Text(2);
+    f.last_seen = q[1];
+    const std::string& kernel = q[2];
     if (std::find(f.kernels.begin(), f.kernels.end(), kernel) == f.kernels.end()) {
       f.kernels.push_back(kernel);
     }
-    if (f.example_dirs.size() < 3) f.example_dirs.push_back(q.Text(3));
+    if (f.example_dirs.size() < 3) f.example_dirs.push_back(q[3]);
   }
   std::vector<FailureSummary> out;
   for (const std::string& sig : order) out.push_back(by[sig]);

@@ -11,8 +11,6 @@
 
 #include "absl/status/statusor.h"
 
-struct sqlite3;
-
 namespace swapchaos::controller {
 
 // One run of a campaign, as the store keeps it.
@@ -31,6 +29,7 @@ struct StoredRun {
   double wall_s = 0;
   std::string kernel_release;
   std::string finished_at;
+  std::string owner;     // who ran it (or holds it): "host:pid:nonce"
 };
 
 struct StoredCampaign {
@@ -52,16 +51,28 @@ struct FailureSummary {
   std::vector<std::string> example_dirs;  // up to three
 };
 
-// Campaigns and their runs in SQLite (WAL mode, so a reader never blocks the
-// campaign writing). Every change is one transaction: a controller killed
-// at any moment leaves each run pending, running or done, never between.
+class Db;
+
+// Campaigns and their runs, in SQLite (one host) or PostgreSQL (workers on
+// many hosts); the store is also the queue. A worker claims a run with a
+// lease it renews while the run goes on; a run whose lease ran out (its
+// worker was killed, its node died) is claimed again, and only the holder
+// of the current lease can record a result: every run ends recorded
+// exactly once, whatever is killed when. Every change is one transaction.
 // Thread-safe: one connection, serialised.
 class Store {
  public:
-  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& path);
+  // `url` as OpenDb takes it (db.h). The schema is created or migrated.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& url);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+
+  // Who holds this store's leases: "host:pid:nonce".
+  const std::string& owner() const { return owner_; }
+  // How long a claim holds without a renewal (default 60 s).
+  void set_lease_seconds(int s) { lease_s_ = s; }
+  int lease_seconds() const { return lease_s_; }
 
   // The unfinished campaign from this file with this content, if any.
   absl::StatusOr<std::optional<int64_t>> FindUnfinished(const std::string& file,
@@ -75,15 +86,25 @@ class Store {
   absl::StatusOr<int64_t> CreateCampaign(const std::string& name, const std::string& file,
                                          const std::string& sha256,
                                          const std::vector<Planned>& runs);
-  // Runs left running by a controller that died: pending again, so they are
-  // run anew (their half-written directories are never read as results).
-  absl::StatusOr<int> RequeueRunning(int64_t campaign);
-  // Takes the next pending run (status running, attempts + 1, `dir` set by
-  // `dir_for(id, attempt)`); nullopt when none is left.
+  // Runs whose worker is gone: their lease ran out, or their owner was a
+  // process of this host that no longer exists (a controller killed here
+  // and started again need not wait for the lease). Pending again, so they
+  // are run anew (their half-written directories are never read as results).
+  absl::StatusOr<int> RequeueAbandoned(int64_t campaign);
+  // Takes the next pending run, or a running one whose lease ran out, of
+  // `campaign` (0: of any unfinished campaign): status running, attempts
+  // + 1, leased to owner(), `dir` set by `dir_for(id, attempt)`; nullopt
+  // when none is left.
   absl::StatusOr<std::optional<StoredRun>> Claim(
       int64_t campaign, const std::function<std::string(int64_t, int)>& dir_for);
-  absl::Status Finish(const StoredRun& run);  // done or error, with the verdict
-  absl::Status CloseCampaign(int64_t campaign);
+  // Extends every lease owner() holds; how many it holds.
+  absl::StatusOr<int> Renew();
+  // Records a claimed run's end: done or error with its verdict, or
+  // pending (interrupted: released to be run again). FailedPrecondition if
+  // owner() no longer holds its lease; then nothing is recorded.
+  absl::Status Finish(const StoredRun& run);
+  // Marks the campaign finished if none of its runs is pending or running.
+  absl::StatusOr<bool> CloseCampaign(int64_t campaign);
 
   absl::StatusOr<std::vector<StoredRun>> Runs(int64_t campaign);
   absl::StatusOr<StoredRun> Run(int64_t id);  // NotFound for an unknown id
@@ -91,11 +112,14 @@ class Store {
   absl::StatusOr<std::vector<FailureSummary>> Failures();
 
  private:
-  explicit Store(sqlite3* db) : db_(db) {}
-  absl::Status Exec(const std::string& sql);
-  // "" if the file is a swapchaos store (or empty); else what it holds.
-  absl::StatusOr<std::string> Owner();
-  sqlite3* const db_;
+  explicit Store(std::unique_ptr<Db> db);
+  absl::Status Migrate();
+  // One transaction: `body` runs between BEGIN and COMMIT, rolled back if
+  // it fails.
+  absl::Status Transaction(const std::function<absl::Status()>& body);
+  std::unique_ptr<Db> db_;
+  std::string owner_;
+  int lease_s_ = 60;
   std::mutex mu_;
 };
 
