@@ -26,7 +26,7 @@ inline std::string PostgresDir() {
 // has its own, so cases run in parallel.
 inline std::string NewPostgresStoreUrl() {
   static std::atomic<int> n{0};
-  std::string dir = PostgresDir();
+  const std::string dir = PostgresDir();
   if (dir.empty()) return "";
   std::string db = "t" + std::to_string(getpid()) + "_" + std::to_string(n++);
   std::string admin = "postgresql:///postgres?host=" + dir + "&user=swapchaos";

@@ -29,7 +29,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr uint32_t kWireAndOverheadMib = 256 + 256;  // the wire VM, QEMU itself
 
 absl::StatusOr<std::vector<uint64_t>> Seeds(const scenario::Seeds& s, const SourceMap& where) {
   int given = (s.list_size() > 0) + (s.to() > 0 || s.from() > 0) + (s.count() > 0);
@@ -248,16 +247,31 @@ absl::StatusOr<PoolResult> RunPool(int64_t campaign, Store& store, int jobs,
   };
   auto worker = [&] {
     while (!env.stop_requested() && !enough()) {
-      // Counted before the claim, so --max-runs is never exceeded.
-      if (options.max_runs > 0 && ++claimed > options.max_runs) return;
+      // A slot is reserved before the claim, so --max-runs is never exceeded.
+      if (options.max_runs > 0 && ++claimed > options.max_runs) {
+        --claimed;
+        return;
+      }
       auto got = store.Claim(campaign, [&](int64_t run, int attempt) {
         return absl::StrCat(options.runs_dir, "/", run, ".", attempt);
       });
-      if (!got.ok() || !got->has_value()) {
-        if (!got.ok()) {
-          std::lock_guard<std::mutex> lock(out_mu);
-          worker_error = got.status();
+      if (got.ok() && !got->has_value()) {
+        if (options.max_runs > 0) --claimed;  // the slot was not used
+        // Runs other workers hold come back if those die: wait for them
+        // (their leases run out) rather than leave them to nobody.
+        auto elsewhere = store.HeldElsewhere(campaign);
+        if (elsewhere.ok() && *elsewhere == 0) return;
+        if (elsewhere.ok()) {
+          for (int i = 0; i < 10 && !env.stop_requested(); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          }
+          continue;
         }
+        got = elsewhere.status();
+      }
+      if (!got.ok()) {
+        std::lock_guard<std::mutex> lock(out_mu);
+        worker_error = got.status();
         return;
       }
       StoredRun r = **got;

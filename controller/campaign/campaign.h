@@ -73,6 +73,14 @@ absl::Status RunCampaign(const CampaignPlan& plan, int64_t id, Store& store,
 absl::Status RunWorker(int64_t campaign, Store& store, const CampaignOptions& options,
                        const BootEnv& env);
 
+// The campaign's report page and JUnit file, runs_dir/campaign-<id>.html
+// and -junit.xml, from what the store holds.
+absl::Status WriteCampaignReports(Store& store, int64_t id, const std::string& runs_dir,
+                                  std::ostream& out);
+
+// What a run takes beside its victim's memory: the wire VM, QEMU itself.
+constexpr uint32_t kWireAndOverheadMib = 256 + 256;
+
 // How many runs at once this host takes: two vCPU threads per run under
 // TCG, and the VMs' memory.
 int MaxJobs(int asked, uint32_t victim_memory_mib);

@@ -10,18 +10,26 @@
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
 #include "testing/cli.h"
+#include "testing/postgres.h"
 #include "testing/shell.h"
 
 namespace swapchaos::controller {
 namespace {
 namespace fs = std::filesystem;
 
-TEST(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
+// On both stores: the embedded SQLite file and PostgreSQL.
+class CampaignE2ETest : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Backends, CampaignE2ETest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param) { return param.param; });
+
+TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
   std::string dir = test::UniqueTempDir();
   std::string file = dir + "/c.yaml";
   std::ofstream(file) << "name: resume\nscenarios: [" << SWAPCHAOS_QUICK
                       << "]\nseeds: {list: [1, 2]}\n";
-  std::string store = dir + "/store.db", runs = dir + "/runs";
+  std::string store = GetParam() == "sqlite" ? dir + "/store.db" : test::NewPostgresStoreUrl();
+  ASSERT_FALSE(store.empty());
+  std::string runs = dir + "/runs";
   std::vector<std::string> args = {"campaign", file, "--store", store, "--runs", runs};
   auto before = test::NetNamespaces();
 
@@ -76,7 +84,7 @@ TEST(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
   EXPECT_NE(test::ReadFile(dir + "/failures.log").find("no failing run"), std::string::npos);
 }
 
-TEST(CampaignE2ETest, BadCampaignLeavesTheStoreAlone) {
+TEST(CampaignInputE2ETest, BadCampaignLeavesTheStoreAlone) {
   std::string dir = test::UniqueTempDir();
   std::ofstream(dir + "/c.yaml") << "scenarios: [nosuch.yaml]\nseeds: {count: 3}\n";
   EXPECT_EQ(test::RunCli({"campaign", dir + "/c.yaml", "--store", dir + "/store.db"},

@@ -9,9 +9,11 @@
 namespace swapchaos::controller {
 
 absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
-                                   const std::map<std::string, std::string>& known) {
+                                   const std::map<std::string, std::string>& known,
+                                   const std::set<std::string>& switches) {
   Flags f;
   f.values_ = known;
+  for (const std::string& s : switches) f.values_[s] = "false";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (!a.starts_with("--")) {
@@ -19,20 +21,33 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
     }
     std::string name = a.substr(2), value;
     size_t eq = name.find('=');
-    if (eq != std::string::npos) {
+    if (switches.count(name.substr(0, eq)) != 0) {
+      if (eq != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("--", name.substr(0, eq), " takes no value"));
+      }
+      value = "true";
+    } else if (eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
     } else if (i + 1 < args.size()) {
       value = args[++i];
-    } else {
+    } else if (known.count(name) != 0) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
     }
-    if (known.count(name) == 0) {
+    if (known.count(name) == 0 && switches.count(name) == 0) {
       return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
     }
     f.values_[name] = value;
+    f.given_.emplace(name, value);
   }
   return f;
+}
+
+std::vector<std::string> Flags::GetAll(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [from, to] = given_.equal_range(name);
+  for (auto it = from; it != to; ++it) out.push_back(it->second);
+  return out;
 }
 
 absl::StatusOr<uint32_t> Flags::GetUint(const std::string& name) const {

@@ -27,6 +27,23 @@ TEST(FlagsTest, MissingValueAndStrayArgument) {
   EXPECT_FALSE(Flags::Parse({"stray"}, kKnown).ok());
 }
 
+TEST(FlagsTest, SwitchesAndRepeatedFlags) {
+  auto f = Flags::Parse({"--slurm", "--out", "a", "--out", "b"}, kKnown, {"slurm", "dry"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_TRUE(f->Has("slurm"));
+  EXPECT_FALSE(f->Has("dry"));
+  EXPECT_EQ(f->Get("out"), "b");
+  EXPECT_EQ(f->GetAll("out"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(f->GetAll("memory").empty());
+  auto valued = Flags::Parse({"--slurm=yes"}, kKnown, {"slurm"});
+  ASSERT_FALSE(valued.ok());
+  EXPECT_NE(valued.status().message().find("--slurm takes no value"), std::string::npos);
+  // An unknown flag last on the line is named as unknown, not as valueless.
+  auto unknown = Flags::Parse({"--nosuch"}, kKnown);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown flag --nosuch"), std::string::npos);
+}
+
 TEST(FlagsTest, Sizes) {
   for (auto [text, bytes] : std::vector<std::pair<std::string, uint64_t>>{
            {"4096", 4096}, {"64k", 64 << 10}, {"512M", 512ULL << 20}, {"2G", 2ULL << 30}}) {

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,8 @@
 #include "controller/report/report.h"
 #include "controller/run/replay.h"
 #include "controller/service/service.h"
+#include "controller/slurm/slurm.h"
+#include "controller/store/db.h"
 #include "controller/store/store.h"
 #include "controller/scenario/scenario.h"
 #include "kernels/build.h"
@@ -67,23 +71,44 @@ commands:
            (drop faults, then shorten them and halve their parameters; at most
            --max-runs trial runs, default 20), write it as OUT/minimal.yaml and
            run that --confirm times (default 3) to say how reliably it fails.
-  campaign FILE [--jobs N] [--store PATH] [--runs DIR] [--cache DIR] [--agent PATH]
+  campaign FILE [--jobs N] [--store URL] [--runs DIR] [--cache DIR] [--agent PATH]
+           [--slurm] [--workers N] [--partition P] [--sbatch ARG]... [--lease S]
            every scenario x seed x kernel of a campaign file, N runs at once
            (bounded by cores and memory), recorded in the store (default
            runs/store.db; results in --runs, default runs/<campaign name>).
+           --store takes an SQLite path (or sqlite:PATH) or a PostgreSQL URL,
+           postgresql://[user@]host[:port]/db (the password from ~/.pgpass or
+           PGPASSWORD, never in the URL): the store is also the run queue.
+           --slurm: the runs go to a Slurm job array of N workers (default
+           4; `swapchaos worker`, 2 CPUs each) instead of this host; the job
+           script is kept in --runs as slurm-campaign-<id>.sh; this command
+           watches the store, resubmits if the jobs end with runs left, and
+           scancels them on Ctrl-C.
            Started again after any stop (Ctrl-C, SIGKILL), the same file
            resumes: runs in flight then run again, none is counted twice.
            Exit 0 all pass, 1 some fail, 2 bad input, 3 ours.
            With a controller running (swapchaos serve; --controller ADDR,
            default unix:runs/controller.sock), the campaign is submitted to
            it and watched; otherwise it runs in this process.
-  serve [--listen unix:PATH] [--store PATH] [--cache DIR] [--agent PATH]
+  serve [--listen unix:PATH] [--store URL] [--cache DIR] [--agent PATH]
            the controller as a gRPC service (default unix:runs/controller.sock):
            submit and watch campaigns, list runs, replay. SIGTERM or Ctrl-C
            stops it; its campaigns resume when submitted again.
-  campaign status [--store PATH]
+  worker [--store URL] [--campaign ID] [--jobs N] [--runs DIR] [--max-runs N] [--lease S]
+         [--cache DIR] [--agent PATH]
+           claim pending runs from the store and run them (N at once, bounded
+           by cores and memory) until none is left, alongside workers on other
+           hosts; a run held by a worker that died is claimed again once its
+           lease (S seconds, default 60, renewed while it runs) runs out, and
+           only its holder records it: each run once. --campaign: only that
+           campaign's runs (default: any unfinished campaign). Each run in
+           DIR/<run id>.<attempt> (default runs/worker). The worker that
+           finishes a campaign's last run writes its reports. SIGTERM or
+           Ctrl-C releases its runs. Exit 0 none left, 2 bad input, 3 ours
+           (the store unreachable).
+  campaign status [--store URL]
            every campaign in the store, with pass/fail per scenario and kernel.
-  failures [--store PATH]
+  failures [--store URL]
            failure signatures across every run: count, first and last seen,
            kernels, example runs.
   analyze DIR
@@ -96,7 +121,7 @@ commands:
            time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
            With a controller running, the controller replays it.
   certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N|A..B] [--jobs N]
-          [--max-failures N] [--out DIR] [--store PATH] [--kernels DIR]
+          [--max-failures N] [--out DIR] [--store URL] [--kernels DIR]
            run every scenario of the suite (default scenarios/certify) with
            seeds 1..N (default 3) or A..B on the kernel, as a campaign, and write
            OUT/certificate.json (the kernel's manifest, per scenario passes
@@ -109,7 +134,7 @@ commands:
            same --out with 0 runs the rest). Exit 0 certified, 1 not certified
            (a run failed), 2 bad input, 3 incomplete or ours.
   bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N|A..B]
-         [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store PATH] [--kernels DIR]
+         [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store URL] [--kernels DIR]
            find the first patch of the series after which the scenario fails:
            a kernel per step (built as kernel build does, cached), the
            scenario over seeds 1..N (default 3) on each, the whole series
@@ -315,12 +340,13 @@ struct VmCommand {
 };
 
 absl::StatusOr<VmCommand> ParseVmCommand(const std::vector<std::string>& args, const char* needs,
-                                         std::map<std::string, std::string> known) {
+                                         std::map<std::string, std::string> known,
+                                         const std::set<std::string>& switches = {}) {
   if (args.empty() || args[0].starts_with("--")) return absl::InvalidArgumentError(needs);
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   known.emplace("cache", DefaultCacheDir());
   known.emplace("agent", self_dir + "/swapchaos-agent");
-  auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()), known);
+  auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()), known, switches);
   if (!flags.ok()) return flags.status();
   swapchaos::controller::BootEnv env = BootEnvFrom(*flags);
   std::string arg = args[0];
@@ -430,24 +456,42 @@ int MinimizeCommand(const std::vector<std::string>& args) {
 
 constexpr char kDefaultStore[] = "runs/store.db";
 
+// The store --store names: a PostgreSQL URL, or an SQLite file that a
+// command writing results may create (with its directory) and a command
+// that only reads must find.
+absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> OpenStore(const std::string& url,
+                                                                        bool create) {
+  if (!swapchaos::controller::IsPostgresUrl(url)) {
+    fs::path path = url.starts_with("sqlite:") ? url.substr(7) : url;
+    std::error_code ec;
+    if (create) {
+      fs::create_directories(path.parent_path());
+    } else if (!fs::exists(path, ec)) {
+      if (ec) return absl::InvalidArgumentError("store " + url + ": " + ec.message());
+      return absl::InvalidArgumentError("no store at " + url + " (no campaign ran yet?)");
+    }
+  }
+  return swapchaos::controller::Store::Open(url);
+}
+
+// A store that cannot be opened: unreachable is the environment's (3), a
+// bad URL or another tool's database the user's (2).
+int FailStore(const absl::Status& s) {
+  bool users = absl::IsInvalidArgument(s) || absl::IsFailedPrecondition(s);
+  return Fail(users ? kExitBadInput : kExitInfra, std::string(s.message()));
+}
+
 // An existing store named by --store, for the commands that only read it.
 absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> ExistingStore(
     const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
   if (!flags.ok()) return flags.status();
-  std::error_code ec;
-  bool there = fs::exists(flags->Get("store"), ec);
-  if (ec) return absl::InvalidArgumentError("store " + flags->Get("store") + ": " + ec.message());
-  if (!there) {
-    return absl::InvalidArgumentError("no store at " + flags->Get("store") +
-                                      " (no campaign ran yet?)");
-  }
-  return swapchaos::controller::Store::Open(flags->Get("store"));
+  return OpenStore(flags->Get("store"), false);
 }
 
 int CampaignStatus(const std::vector<std::string>& args) {
   auto store = ExistingStore(args);
-  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  if (!store.ok()) return FailStore(store.status());
   auto campaigns = (*store)->Campaigns();
   if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
   for (const auto& c : *campaigns) {
@@ -537,9 +581,8 @@ int Serve(const std::vector<std::string>& args) {
     return Fail(kExitBadInput,
                 "--listen must be unix:PATH (a TCP port would let every local user in)");
   }
-  fs::create_directories(fs::path(flags->Get("store")).parent_path());
-  auto store = swapchaos::controller::Store::Open(flags->Get("store"));
-  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  auto store = OpenStore(flags->Get("store"), true);
+  if (!store.ok()) return FailStore(store.status());
   std::string socket = address.substr(5);
   if (ConnectController(address)) {
     return Fail(kExitBadInput, "a controller already listens at " + address);
@@ -571,8 +614,46 @@ int Serve(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+std::map<std::string, std::string> WithPlacementFlags(std::map<std::string, std::string> known);
+
+// Where a campaign's runs go: this host's pool, or a Slurm job array of
+// workers (campaign, certify and bisect take the same flags).
+const std::map<std::string, std::string> kPlacementFlags = {
+    {"workers", "4"}, {"partition", ""}, {"sbatch", ""}, {"lease", "60"}};
+struct Placement {
+  bool slurm = false;
+  swapchaos::controller::SlurmOptions options;
+  int lease_s = 60;
+};
+std::map<std::string, std::string> WithPlacementFlags(std::map<std::string, std::string> known) {
+  known.insert(kPlacementFlags.begin(), kPlacementFlags.end());
+  return known;
+}
+absl::StatusOr<Placement> PlacementFrom(const Flags& flags) {
+  Placement p;
+  p.slurm = flags.Has("slurm");
+  auto workers = flags.GetUint("workers");
+  if (!workers.ok()) return workers.status();
+  auto lease = flags.GetUint("lease");
+  if (!lease.ok()) return lease.status();
+  if (*workers < 1 || *workers > 10000) {
+    return absl::InvalidArgumentError("--workers must be 1..10000");
+  }
+  // Renewed every third of it, and a run's VMs take seconds to stop:
+  // shorter leases would move live runs.
+  if (*lease < 10 || *lease > 86400) return absl::InvalidArgumentError("--lease must be 10..86400 s");
+  p.options = {.workers = static_cast<int>(*workers),
+               .partition = flags.Get("partition"),
+               .sbatch_args = flags.GetAll("sbatch")};
+  p.lease_s = static_cast<int>(*lease);
+  if (!p.slurm && (!p.options.partition.empty() || !p.options.sbatch_args.empty())) {
+    return absl::InvalidArgumentError("--partition and --sbatch go with --slurm");
+  }
+  return p;
+}
+
 // A campaign run in this process, its progress on stdout: opened in the
-// store (or resumed there), run to its end.
+// store (or resumed there), run to its end here or on Slurm.
 struct LocalCampaign {
   std::unique_ptr<swapchaos::controller::Store> store;
   int64_t id;
@@ -581,10 +662,11 @@ absl::StatusOr<LocalCampaign> RunLocalCampaign(const swapchaos::controller::Camp
                                                const std::string& store_path,
                                                const std::string& runs_dir, int jobs,
                                                const swapchaos::controller::BootEnv& env,
+                                               const Placement& placement,
                                                int max_failures = 0) {
-  fs::create_directories(fs::path(store_path).parent_path());
-  auto store = swapchaos::controller::Store::Open(store_path);
+  auto store = OpenStore(store_path, true);
   if (!store.ok()) return store.status();
+  (*store)->set_lease_seconds(placement.lease_s);
   swapchaos::controller::CampaignOptions options{.jobs = jobs,
                                                  .runs_dir = runs_dir,
                                                  .out = &std::cout,
@@ -602,10 +684,32 @@ absl::StatusOr<LocalCampaign> RunLocalCampaign(const swapchaos::controller::Camp
     std::cout << "campaign " << opened->id << " (" << plan.name << "): " << plan.runs.size()
               << " runs\n";
   }
-  if (absl::Status s = swapchaos::controller::RunCampaign(plan, opened->id, **store, options, env);
-      !s.ok()) {
-    return s;
+  absl::Status ran;
+  if (placement.slurm) {
+    // Every path absolute: the workers start elsewhere.
+    std::string url = store_path;
+    if (!swapchaos::controller::IsPostgresUrl(url)) {
+      url = fs::absolute(url.starts_with("sqlite:") ? url.substr(7) : url).string();
+      std::cout << "note: an SQLite store serves Slurm workers on this host's file system only; "
+                   "for many nodes use --store postgresql://...\n";
+    }
+    fs::create_directories(runs_dir);
+    options.runs_dir = fs::absolute(runs_dir).string();
+    swapchaos::controller::WorkerCommand worker{
+        .swapchaos = fs::read_symlink("/proc/self/exe").string(),
+        .store_url = url,
+        .campaign = opened->id,
+        .runs_dir = options.runs_dir,
+        .cache_dir = fs::absolute(env.cache_dir).string(),
+        .agent = fs::absolute(env.agent_path).string(),
+        .lease_s = placement.lease_s,
+        .memory_mib = plan.max_memory_mib + swapchaos::controller::kWireAndOverheadMib};
+    ran = swapchaos::controller::RunCampaignOnSlurm(opened->id, **store, options,
+                                                    placement.options, worker, env);
+  } else {
+    ran = swapchaos::controller::RunCampaign(plan, opened->id, **store, options, env);
   }
+  if (!ran.ok()) return ran;
   return LocalCampaign{*std::move(store), opened->id};
 }
 
@@ -615,32 +719,72 @@ int CampaignCommand(const std::vector<std::string>& args) {
   }
   auto cmd = ParseVmCommand(
       args, "campaign needs a campaign file first (or: campaign status)",
-      {{"jobs", "1"},
-       {"store", kDefaultStore},
-       {"runs", ""},
-       {"controller", swapchaos::controller::kDefaultControllerAddress}});
+      WithPlacementFlags({{"jobs", "1"},
+                          {"store", kDefaultStore},
+                          {"runs", ""},
+                          {"controller", swapchaos::controller::kDefaultControllerAddress}}),
+      {"slurm"});
   if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
   const Flags* flags = &cmd->flags;
   auto jobs = flags->GetUint("jobs");
   if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  auto placement = PlacementFrom(*flags);
+  if (!placement.ok()) return Fail(kExitBadInput, std::string(placement.status().message()));
   // Everything is checked before the store is touched.
   auto plan = swapchaos::controller::LoadCampaign(cmd->arg);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
-  if (auto stub = ConnectController(flags->Get("controller"))) {
+  if (auto stub = placement->slurm ? nullptr : ConnectController(flags->Get("controller"))) {
     return RemoteCampaign(*stub, flags->Get("controller"), cmd->arg, *jobs, flags->Get("runs"));
   }
   auto ran = RunLocalCampaign(*plan, flags->Get("store"),
                               flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
-                              static_cast<int>(*jobs), cmd->env);
-  if (!ran.ok()) return Fail(kExitInfra, std::string(ran.status().message()));
+                              static_cast<int>(*jobs), cmd->env, *placement);
+  if (!ran.ok()) return FailStore(ran.status());
   auto runs = ran->store->Runs(ran->id);
   if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
   return CampaignOutcome(*runs);
 }
 
+int WorkerCommand(const std::vector<std::string>& args) {
+  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
+  auto flags = Flags::Parse(args, {{"store", kDefaultStore},
+                                   {"campaign", "0"},
+                                   {"jobs", "1"},
+                                   {"runs", "runs/worker"},
+                                   {"max-runs", "0"},
+                                   {"lease", "60"},
+                                   {"cache", DefaultCacheDir()},
+                                   {"agent", self_dir + "/swapchaos-agent"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto campaign = flags->GetUint("campaign");
+  auto jobs = flags->GetUint("jobs");
+  auto max_runs = flags->GetUint("max-runs");
+  auto lease = flags->GetUint("lease");
+  for (const auto* v : {&campaign, &jobs, &max_runs, &lease}) {
+    if (!v->ok()) return Fail(kExitBadInput, std::string(v->status().message()));
+  }
+  if (*jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
+  // A renewal every third of the lease, and a run's VMs take seconds to
+  // stop: shorter leases would move live runs.
+  if (*lease < 10 || *lease > 86400) return Fail(kExitBadInput, "--lease must be 10..86400 s");
+  auto store = OpenStore(flags->Get("store"), false);
+  if (!store.ok()) return FailStore(store.status());
+  (*store)->set_lease_seconds(static_cast<int>(*lease));
+  swapchaos::controller::CampaignOptions options{.jobs = static_cast<int>(*jobs),
+                                                 .runs_dir = fs::absolute(flags->Get("runs")),
+                                                 .out = &std::cout,
+                                                 .live = false,
+                                                 .max_runs = static_cast<int>(*max_runs)};
+  absl::Status s =
+      swapchaos::controller::RunWorker(*campaign, **store, options, BootEnvFrom(*flags));
+  if (absl::IsNotFound(s)) return Fail(kExitBadInput, std::string(s.message()));
+  if (!s.ok()) return Fail(kExitInfra, std::string(s.message()));
+  return kExitOk;
+}
+
 int Failures(const std::vector<std::string>& args) {
   auto store = ExistingStore(args);
-  if (!store.ok()) return Fail(kExitBadInput, std::string(store.status().message()));
+  if (!store.ok()) return FailStore(store.status());
   auto failures = (*store)->Failures();
   if (!failures.ok()) return Fail(kExitInfra, std::string(failures.status().message()));
   if (failures->empty()) std::cout << "no failing run in the store\n";
@@ -697,6 +841,7 @@ struct SeededFlags {
   Flags flags;
   swapchaos::controller::SeedRange seeds;
   uint32_t jobs = 0;
+  Placement placement;
 };
 
 // --seeds N (1..N) or A..B, so one kernel's certification can be split.
@@ -724,13 +869,15 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
                 {"kernels", DefaultKernelsDir()},
                 {"cache", DefaultCacheDir()},
                 {"agent", self_dir + "/swapchaos-agent"}});
-  auto flags = Flags::Parse(args, known);
+  auto flags = Flags::Parse(args, WithPlacementFlags(known), {"slurm"});
   if (!flags.ok()) return flags.status();
   auto seeds = ParseSeeds(flags->Get("seeds"));
   if (!seeds.ok()) return seeds.status();
   auto jobs = flags->GetUint("jobs");
   if (!jobs.ok() || *jobs < 1) return absl::InvalidArgumentError("--jobs must be a number >= 1");
-  return SeededFlags{*std::move(flags), *seeds, *jobs};
+  auto placement = PlacementFrom(*flags);
+  if (!placement.ok()) return placement.status();
+  return SeededFlags{*std::move(flags), *seeds, *jobs, *placement};
 }
 
 int Certify(const std::vector<std::string>& args) {
@@ -768,7 +915,8 @@ int Certify(const std::vector<std::string>& args) {
             << suite->dir() << ": " << suite->files_size() << " scenarios x seeds "
             << seeds.first << ".." << seeds.first + seeds.count - 1 << "\n";
   auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(jobs),
-                              BootEnvFrom(*flags), static_cast<int>(*max_failures));
+                              BootEnvFrom(*flags), parsed->placement,
+                              static_cast<int>(*max_failures));
   if (!ran.ok()) {
     return Fail(kExitInfra, absl::StrCat(ran.status().message(), "\n(the same command with --out ",
                                          out, " resumes it)"));
@@ -865,7 +1013,7 @@ int BisectCommand(const std::vector<std::string>& args) {
     auto plan = swapchaos::controller::LoadCampaign(campaign_file);
     if (!plan.ok()) return plan.status();
     auto ran = RunLocalCampaign(*plan, flags->Get("store"), dir + "/runs", static_cast<int>(jobs),
-                                BootEnvFrom(*flags));
+                                BootEnvFrom(*flags), parsed->placement);
     if (!ran.ok()) return ran.status();
     auto runs = ran->store->Runs(ran->id);
     if (!runs.ok()) return runs.status();
@@ -1011,6 +1159,7 @@ int main(int argc, char** argv) {
       {"analyze", Analyze},   {"replay", ReplayCommand}, {"minimize", MinimizeCommand},
       {"campaign", CampaignCommand}, {"failures", Failures}, {"serve", Serve},
       {"kernel", KernelCommand},     {"certify", Certify},   {"bisect", BisectCommand},
+      {"worker", WorkerCommand},
   };
   auto dispatch = [&]() -> int {
     for (const auto& [name, run] : kCommands) {

@@ -267,6 +267,16 @@ absl::StatusOr<std::optional<StoredRun>> Store::Claim(
   return claimed;
 }
 
+absl::StatusOr<int> Store::HeldElsewhere(int64_t campaign) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto rows = db_->Query(
+      "SELECT COUNT(*) FROM runs WHERE (? = 0 OR campaign = ?) AND status = 'running' "
+      "AND lease_owner <> ? AND campaign IN (SELECT id FROM campaigns WHERE finished_at IS NULL)",
+      {campaign, campaign, owner_});
+  if (!rows.ok()) return rows.status();
+  return static_cast<int>(ToInt((*rows)[0][0]));
+}
+
 absl::StatusOr<int> Store::Renew() {
   std::lock_guard<std::mutex> lock(mu_);
   auto rows = db_->Query(db_->Sql("UPDATE runs SET lease_until = {now} + ? "

@@ -97,6 +97,9 @@ class Store {
   // when none is left.
   absl::StatusOr<std::optional<StoredRun>> Claim(
       int64_t campaign, const std::function<std::string(int64_t, int)>& dir_for);
+  // Runs of `campaign` (0: of every unfinished campaign) that other
+  // workers hold: they may yet come back to the queue.
+  absl::StatusOr<int> HeldElsewhere(int64_t campaign);
   // Extends every lease owner() holds; how many it holds.
   absl::StatusOr<int> Renew();
   // Records a claimed run's end: done or error with its verdict, or
