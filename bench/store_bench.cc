@@ -42,7 +42,6 @@ std::string FreshPostgres(const std::string& admin_url, int n) {
     fprintf(stderr, "store_bench: %s", PQerrorMessage(c));
     exit(3);
   }
-  PQclear(PQexec(c, ("DROP DATABASE IF EXISTS " + db).c_str()));
   PGresult* r = PQexec(c, ("CREATE DATABASE " + db).c_str());
   if (PQresultStatus(r) != PGRES_COMMAND_OK) {
     fprintf(stderr, "store_bench: %s", PQresultErrorMessage(r));

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -201,6 +202,35 @@ absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& sto
 
 namespace {
 
+// What a run's record in the store carries beside its verdict: enough to
+// read, report and replay it from any machine that reaches the store, when
+// the run directory stays on the host that ran it. Each file whole or not
+// at all; the console only as its tail, of a failing run.
+std::map<std::string, std::string> TravellingFiles(const StoredRun& r) {
+  constexpr size_t kMaxFile = 4 << 20, kConsoleTail = 64 << 10;
+  std::map<std::string, std::string> files;
+  if (r.status == "pending") return files;
+  auto read = [&](const std::string& name) -> std::optional<std::string> {
+    std::ifstream in(r.dir + "/" + name, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Text only: PostgreSQL's text holds no NUL.
+    if (text.find('\0') != std::string::npos) return std::nullopt;
+    return text;
+  };
+  for (const char* name : {"meta.json", "scenario.json", "verdict.json", "trace.jsonl",
+                           "telemetry.jsonl", "report.html"}) {
+    if (auto text = read(name); text && text->size() <= kMaxFile) files[name] = *text;
+  }
+  if (r.verdict == "fail" || r.status == "error") {
+    if (auto text = read("console.log")) {
+      files["console-tail.log"] =
+          text->size() > kConsoleTail ? text->substr(text->size() - kConsoleTail) : *text;
+    }
+  }
+  return files;
+}
+
 // What a pool did: the campaigns whose runs it finished, how many failed.
 struct PoolResult {
   std::set<int64_t> campaigns;
@@ -300,11 +330,13 @@ absl::StatusOr<PoolResult> RunPool(int64_t campaign, Store& store, int jobs,
         r.verdict = v->verdict();
         r.signature = v->signature();
         r.kernel_release = v->kernel().release();
+        r.kernel_sha256 = v->kernel().sha256();
       } else {
         r.status = "error";
         r.error = std::string(v.status().message());
       }
-      if (absl::Status s = store.Finish(r); !s.ok()) {
+      r.tool = ToolVersion();
+      if (absl::Status s = store.Finish(r, TravellingFiles(r)); !s.ok()) {
         std::lock_guard<std::mutex> lock(out_mu);
         // A lost lease (this host was cut off from the store too long) is
         // that run's business: its new holder records it. Anything else

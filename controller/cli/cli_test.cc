@@ -147,7 +147,8 @@ TEST(CliTest, UnknownCommandAndHelp) {
   const std::pair<std::vector<std::string>, const char*> cases[] = {
       {{"run", "--help"}, "  run SCENARIO [--seed N]"},
       {{"certify", "--kernel", "x", "--help"}, "  certify --kernel default|BZIMAGE|NAME|ID"},
-      {{"campaign", "-h"}, "  campaign status [--store PATH]"},
+      {{"campaign", "-h"}, "  campaign status [--store URL]"},
+      {{"worker", "--help"}, "  worker [--store URL] [--campaign ID]"},
       {{"kernel", "build", "--help"}, "  kernel build --source TARBALL|GIT_TREE"},
       {{"boot", "--help"}, "  --min-free-kbytes KIB"},
       {{"bisect", "--help"}, "  bisect --kernel-source"},

@@ -91,7 +91,7 @@ class SqliteDb : public Db {
     for (const Row& r : *tables) names.push_back(r[0]);
     // Empty: a new store. Only ours: a store from before the mark.
     if (std::all_of(names.begin(), names.end(), [](const std::string& n) {
-          return n == "campaigns" || n == "runs" || n == "swapchaos_schema";
+          return n == "campaigns" || n == "runs" || n == "run_files" || n == "swapchaos_schema";
         })) {
       return std::string();
     }

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,9 @@ struct StoredRun {
   std::string kernel_release;
   std::string finished_at;
   std::string owner;     // who ran it (or holds it): "host:pid:nonce"
+  std::string host;      // where it ran
+  std::string tool;      // the swapchaos that ran it: version and commit
+  std::string kernel_sha256;
 };
 
 struct StoredCampaign {
@@ -102,12 +106,24 @@ class Store {
   absl::StatusOr<int> HeldElsewhere(int64_t campaign);
   // Extends every lease owner() holds; how many it holds.
   absl::StatusOr<int> Renew();
-  // Records a claimed run's end: done or error with its verdict, or
-  // pending (interrupted: released to be run again). FailedPrecondition if
-  // owner() no longer holds its lease; then nothing is recorded.
-  absl::Status Finish(const StoredRun& run);
+  // Records a claimed run's end: done or error with its verdict and its
+  // result files (name -> text), or pending (interrupted: released to be
+  // run again). FailedPrecondition if owner() no longer holds its lease;
+  // then nothing is recorded.
+  absl::Status Finish(const StoredRun& run, const std::map<std::string, std::string>& files = {});
+  // A run's stored result files, by name.
+  absl::StatusOr<std::map<std::string, std::string>> RunFiles(int64_t run);
   // Marks the campaign finished if none of its runs is pending or running.
   absl::StatusOr<bool> CloseCampaign(int64_t campaign);
+
+  // Every campaign of `source` (another host's store, say) with its runs
+  // and their files, under new ids; runs in flight there are pending here.
+  // A campaign imported before (same name, file content and creation time)
+  // is skipped. One transaction per campaign.
+  struct Imported {
+    int campaigns = 0, runs = 0, skipped = 0;
+  };
+  absl::StatusOr<Imported> Import(Store& source);
 
   absl::StatusOr<std::vector<StoredRun>> Runs(int64_t campaign);
   absl::StatusOr<StoredRun> Run(int64_t id);  // NotFound for an unknown id

@@ -238,6 +238,72 @@ TEST_P(StoreTest, OpenedTwiceAtOnceMigratesOnce) {
   EXPECT_EQ(ok, 4);
 }
 
+// A run's result files travel with its record: stored with the result in
+// one transaction, replaced when the run is done again.
+TEST_P(StoreTest, ResultFilesAreStoredWithTheResult) {
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto id = store->CreateCampaign("c", "c.yaml", "abc", {{"a.yaml", 1, ""}});
+  ASSERT_TRUE(id.ok());
+  StoredRun r = **store->Claim(*id, DirFor);
+  r.status = "pending";  // interrupted: no files
+  ASSERT_TRUE(store->Finish(r, {{"verdict.json", "{}"}}).ok());
+  EXPECT_TRUE(store->RunFiles(r.id)->empty());
+  r = **store->Claim(*id, DirFor);
+  StoredRun done = Done(r, "fail");
+  done.tool = "swapchaos 0.9.0 (commit abc)";
+  done.kernel_sha256 = "1a7a";
+  std::string html = "<html>\u00e9t\u00e9 " + std::string(100000, 'x') + "</html>";
+  ASSERT_TRUE(store->Finish(done, {{"verdict.json", "{\"verdict\":\"fail\"}"},
+                                   {"report.html", html}}).ok());
+  auto files = store->RunFiles(r.id);
+  ASSERT_TRUE(files.ok()) << files.status();
+  EXPECT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)["report.html"], html);
+  auto stored = store->Run(r.id);
+  EXPECT_EQ(stored->tool, "swapchaos 0.9.0 (commit abc)");
+  EXPECT_EQ(stored->kernel_sha256, "1a7a");
+  EXPECT_FALSE(stored->host.empty());
+}
+
+// Runs made on another host's store come into this one whole, once.
+TEST_P(StoreTest, ImportTakesAnotherStoresCampaignsOnce) {
+  std::string other_path = test::UniqueTempDir() + "/other-host.db";
+  auto other = Store::Open(other_path);
+  ASSERT_TRUE(other.ok());
+  auto id = (*other)->CreateCampaign("nightly", "n.yaml", "abc",
+                                     {{"a.yaml", 1, ""}, {"a.yaml", 2, ""}, {"a.yaml", 3, ""}});
+  ASSERT_TRUE(id.ok());
+  StoredRun first = **(*other)->Claim(*id, DirFor);
+  ASSERT_TRUE((*other)->Finish(Done(first, "fail"), {{"verdict.json", "{}"}}).ok());
+  ASSERT_TRUE((*other)->Claim(*id, DirFor)->has_value());  // in flight there
+
+  auto store = Open();
+  ASSERT_TRUE(store);
+  auto imported = store->Import(**other);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->campaigns, 1);
+  EXPECT_EQ(imported->runs, 3);
+  auto campaigns = store->Campaigns();
+  ASSERT_EQ(campaigns->size(), 1u);
+  EXPECT_EQ((*campaigns)[0].name, "nightly");
+  auto runs = store->Runs((*campaigns)[0].id);
+  ASSERT_EQ(runs->size(), 3u);
+  EXPECT_EQ((*runs)[0].verdict, "fail");
+  EXPECT_EQ((*runs)[0].dir, first.dir);
+  EXPECT_EQ((*store->RunFiles((*runs)[0].id))["verdict.json"], "{}");
+  EXPECT_EQ((*runs)[1].status, "pending");  // its worker was the other host's
+  EXPECT_EQ((*runs)[2].status, "pending");
+  auto again = store->Import(**other);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->campaigns, 0);
+  EXPECT_EQ(again->skipped, 1);
+  // And the queue goes on here.
+  auto next = store->Claim(0, DirFor);
+  ASSERT_TRUE(next.ok() && next->has_value()) << next.status();
+  EXPECT_EQ((*next)->seed, 2u);
+}
+
 TEST(StoreUrlTest, PasswordsAndBadUrlsAreRefusedBeforeConnecting) {
   for (const char* url : {"postgresql://me:secret@db.example/swapchaos",
                           "postgres://db.example/swapchaos?password=secret"}) {
