@@ -82,6 +82,18 @@ TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
       << test::ReadFile(dir + "/status.log");
   EXPECT_EQ(test::RunCli({"failures", "--store", store}, dir + "/failures.log"), 0);
   EXPECT_NE(test::ReadFile(dir + "/failures.log").find("no failing run"), std::string::npos);
+
+  // The store carries each run's results: fetched elsewhere, they are the
+  // run's own files, the killed attempt's never among them.
+  EXPECT_EQ(test::RunCli({"store", "fetch", "1", "--store", store, "--out", dir + "/fetched"},
+                         dir + "/fetch.log"),
+            0)
+      << test::ReadFile(dir + "/fetch.log");
+  for (const char* name : {"meta.json", "verdict.json", "scenario.json", "trace.jsonl",
+                           "telemetry.jsonl", "report.html"}) {
+    EXPECT_EQ(test::ReadFile(dir + "/fetched/" + name), test::ReadFile(runs + "/1.2/" + name))
+        << name;
+  }
 }
 
 TEST(CampaignInputE2ETest, BadCampaignLeavesTheStoreAlone) {

@@ -18,6 +18,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -106,6 +107,16 @@ commands:
            finishes a campaign's last run writes its reports. SIGTERM or
            Ctrl-C releases its runs. Exit 0 none left, 2 bad input, 3 ours
            (the store unreachable).
+  store import SOURCE... [--store URL]
+           every campaign of other stores (another host's SQLite file, a
+           PostgreSQL URL) with its runs and their files into this store,
+           under new ids; runs in flight there are pending here; a campaign
+           imported before is skipped.
+  store fetch RUN [--store URL] [--out DIR]
+           a stored run's result files (meta, scenario, verdict, trace,
+           telemetry, report, a failure's console tail) into DIR (default
+           runs/fetched/<id>.<attempt>): read, report and replay a run made
+           on another host.
   campaign status [--store URL]
            every campaign in the store, with pass/fail per scenario and kernel.
   failures [--store URL]
@@ -745,6 +756,75 @@ int CampaignCommand(const std::vector<std::string>& args) {
   return CampaignOutcome(*runs);
 }
 
+// store import SOURCE... | store fetch RUN: runs made elsewhere into this
+// store; a stored run's files out of it, onto this machine.
+int StoreCommand(const std::vector<std::string>& args) {
+  std::string sub = args.empty() ? "" : args[0];
+  std::vector<std::string> rest(args.begin() + !args.empty(), args.end());
+  std::vector<std::string> positional;
+  while (!rest.empty() && !rest[0].starts_with("--")) {
+    positional.push_back(rest[0]);
+    rest.erase(rest.begin());
+  }
+  if (sub == "import") {
+    if (positional.empty()) return Fail(kExitBadInput, "store import needs a store to import from");
+    auto flags = Flags::Parse(rest, {{"store", kDefaultStore}});
+    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    // Every source is opened (and checked to be a store) before anything
+    // is written.
+    std::vector<std::unique_ptr<swapchaos::controller::Store>> sources;
+    for (const std::string& from : positional) {
+      auto source = OpenStore(from, false);
+      if (!source.ok()) return FailStore(source.status());
+      sources.push_back(*std::move(source));
+    }
+    auto store = OpenStore(flags->Get("store"), true);
+    if (!store.ok()) return FailStore(store.status());
+    for (size_t i = 0; i < sources.size(); ++i) {
+      auto done = (*store)->Import(*sources[i]);
+      if (!done.ok()) return Fail(kExitInfra, std::string(done.status().message()));
+      std::cout << positional[i] << ": " << done->campaigns << " campaigns (" << done->runs
+                << " runs) imported, " << done->skipped << " already here\n";
+    }
+    return kExitOk;
+  }
+  if (sub == "fetch") {
+    uint64_t id = 0;
+    if (positional.size() != 1 || !absl::SimpleAtoi(positional[0], &id)) {
+      return Fail(kExitBadInput, "store fetch needs one run id");
+    }
+    auto flags = Flags::Parse(rest, {{"store", kDefaultStore}, {"out", ""}});
+    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    auto store = OpenStore(flags->Get("store"), false);
+    if (!store.ok()) return FailStore(store.status());
+    auto run = (*store)->Run(static_cast<int64_t>(id));
+    if (!run.ok()) return Fail(kExitBadInput, std::string(run.status().message()));
+    auto files = (*store)->RunFiles(run->id);
+    if (!files.ok()) return Fail(kExitInfra, std::string(files.status().message()));
+    if (files->empty()) {
+      return Fail(kExitBadInput, absl::StrCat("run ", id, " has no stored files (", run->status,
+                                              run->dir.empty() ? "" : "; its directory: " + run->dir,
+                                              ")"));
+    }
+    std::string out = flags->Get("out").empty()
+                          ? absl::StrCat("runs/fetched/", run->id, ".", run->attempts)
+                          : flags->Get("out");
+    fs::create_directories(out);
+    for (const auto& [name, content] : *files) {
+      if (absl::Status st = swapchaos::controller::WriteFileAtomically(out + "/" + name, content);
+          !st.ok()) {
+        return Fail(kExitInfra, std::string(st.message()));
+      }
+    }
+    std::cout << "run " << run->id << " (" << run->status << " " << run->verdict
+              << (run->signature.empty() ? "" : ", " + run->signature) << "; ran on " << run->host
+              << " under " << run->tool << ") in " << out << ": " << files->size()
+              << " files; `swapchaos replay " << out << "` runs it again here\n";
+    return kExitOk;
+  }
+  return Fail(kExitBadInput, "store needs import or fetch, not '" + sub + "'");
+}
+
 int WorkerCommand(const std::vector<std::string>& args) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   auto flags = Flags::Parse(args, {{"store", kDefaultStore},
@@ -1159,7 +1239,7 @@ int main(int argc, char** argv) {
       {"analyze", Analyze},   {"replay", ReplayCommand}, {"minimize", MinimizeCommand},
       {"campaign", CampaignCommand}, {"failures", Failures}, {"serve", Serve},
       {"kernel", KernelCommand},     {"certify", Certify},   {"bisect", BisectCommand},
-      {"worker", WorkerCommand},
+      {"worker", WorkerCommand},     {"store", StoreCommand},
   };
   auto dispatch = [&]() -> int {
     for (const auto& [name, run] : kCommands) {

@@ -37,6 +37,15 @@ absl::StatusOr<RecordedRun> LoadRecordedRun(const std::string& run_dir) {
                 original};
   r.plan.scenario.mutable_vm()->set_kernel(was.path());
   if (absl::Status s = CheckScenario(r.plan.scenario, r.plan.where); !s.ok()) return s;
+  // The kernel must be the same (above); the host and the tool may differ,
+  // and a replay that does not reproduce should say they did.
+  const RunMeta& meta = history->meta;
+  if (!meta.host().empty() && meta.host() != HostName()) {
+    r.differences.push_back(absl::StrCat("it ran on ", meta.host(), ", this is ", HostName()));
+  }
+  if (!meta.tool().empty() && meta.tool() != ToolVersion()) {
+    r.differences.push_back(absl::StrCat("it ran under ", meta.tool(), ", this is ", ToolVersion()));
+  }
   return r;
 }
 
@@ -49,6 +58,9 @@ absl::StatusOr<ReplayReport> Replay(const std::string& run_dir, int times,
   report.original = recorded->verdict;
   const LoadedScenario& loaded = recorded->plan;
   const RunOptions& options = recorded->options;
+  for (const std::string& d : recorded->differences) {
+    *env.progress << "replay: same kernel (sha256 checked), but " << d << "\n";
+  }
   for (int i = 1; i <= times; ++i) {
     std::string dir = absl::StrCat(out_dir, "/", i);
     *env.progress << "replay " << i << " of " << times << " into " << dir << "\n";

@@ -20,6 +20,9 @@ struct RecordedRun {
   LoadedScenario plan;
   RunOptions options;
   Verdict verdict;
+  // How this replay's setting differs from the original's (another host,
+  // another swapchaos), one line each; empty when it does not.
+  std::vector<std::string> differences;
 };
 absl::StatusOr<RecordedRun> LoadRecordedRun(const std::string& run_dir);
 

@@ -240,6 +240,12 @@ absl::Status WriteJsonAtomically(const std::string& path, const google::protobuf
   return WriteFileAtomically(path, ToJson(m) + "\n");
 }
 
+std::string HostName() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
 std::string ToolVersion() {
   return absl::StrCat("swapchaos ", SWAPCHAOS_VERSION, " (commit ", SWAPCHAOS_COMMIT, ")");
 }
@@ -358,6 +364,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   RunMeta& meta = meta_;
   meta.set_command("boot");
   meta.set_tool(ToolVersion());
+  meta.set_host(HostName());
   meta.set_started_at(UtcNow("%Y-%m-%dT%H:%M:%SZ"));
   *meta.mutable_kernel() = Identity(*victim_kernel);
   *meta.mutable_wire_kernel() = Identity(*wire_kernel);

@@ -93,6 +93,8 @@ double Seconds(std::chrono::steady_clock::duration d);
 
 // "swapchaos VERSION (commit C)": what --version prints and runs record.
 std::string ToolVersion();
+// This host's name, as runs record it.
+std::string HostName();
 
 // CPU (user + system) this process has used so far, in seconds.
 double ProcessCpuSeconds();
