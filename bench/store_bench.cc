@@ -118,7 +118,8 @@ Figures Drain(const std::string& url, int claimers, int runs) {
   }
   std::vector<double> all;
   for (auto& v : ms) all.insert(all.end(), v.begin(), v.end());
-  return {runs / wall, swapchaos::bench::Percentile(all, 50), swapchaos::bench::Percentile(all, 99)};
+  return {runs / wall, swapchaos::bench::Percentile(all, 50),
+          swapchaos::bench::Percentile(all, 99)};
 }
 
 // One run's store traffic while `claimers - 1` others hold leases: claim,
@@ -157,7 +158,8 @@ int main(int argc, char** argv) {
   int claimers = std::atoi(flags["claimers"].c_str());
   int runs = std::atoi(flags["runs"].c_str());
   int run_s = std::atoi(flags["run-s"].c_str());
-  std::string dir = std::filesystem::temp_directory_path() / ("store_bench." + std::to_string(getpid()));
+  std::string dir =
+      std::filesystem::temp_directory_path() / ("store_bench." + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
 
   Figures one = Drain(FreshPostgres(flags["postgres"], 1), 1, runs / 10);
@@ -166,16 +168,18 @@ int main(int argc, char** argv) {
   printf("claims/s (claim + result recorded), %d runs:\n", runs);
   printf("  postgresql, 1 claimer:    %8.0f /s  p50 %.2f ms  p99 %.2f ms\n", one.per_s, one.p50_ms,
          one.p99_ms);
-  printf("  postgresql, %d claimers: %8.0f /s  p50 %.2f ms  p99 %.2f ms  (%.1fx one claimer; "
-         "target >= 500/s)\n",
-         claimers, many.per_s, many.p50_ms, many.p99_ms, many.per_s / one.per_s);
+  printf(
+      "  postgresql, %d claimers: %8.0f /s  p50 %.2f ms  p99 %.2f ms  (%.1fx one claimer; "
+      "target >= 500/s)\n",
+      claimers, many.per_s, many.p50_ms, many.p99_ms, many.per_s / one.per_s);
   printf("  sqlite, 8 claimers:       %8.0f /s  p50 %.2f ms  p99 %.2f ms\n", lite.per_s,
          lite.p50_ms, lite.p99_ms);
   double pg_ms = PerRunMs(FreshPostgres(flags["postgres"], 3), run_s);
   double lite_ms = PerRunMs(dir + "/one.db", run_s);
-  printf("store per run of %d s (claim, renewals, result): postgresql %.2f ms = %.4f%%, sqlite "
-         "%.2f ms = %.4f%% (target <= 1%%)\n",
-         run_s, pg_ms, pg_ms / (run_s * 1000.0) * 100, lite_ms, lite_ms / (run_s * 1000.0) * 100);
+  printf(
+      "store per run of %d s (claim, renewals, result): postgresql %.2f ms = %.4f%%, sqlite "
+      "%.2f ms = %.4f%% (target <= 1%%)\n",
+      run_s, pg_ms, pg_ms / (run_s * 1000.0) * 100, lite_ms, lite_ms / (run_s * 1000.0) * 100);
   std::filesystem::remove_all(dir);
   return 0;
 }

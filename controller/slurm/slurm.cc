@@ -45,14 +45,13 @@ std::string SlurmJobScript(const SlurmOptions& slurm, const WorkerCommand& w) {
       "# `sbatch THIS_FILE` submits them again; `sh THIS_FILE` runs one worker here.\n"
       "#SBATCH --job-name=swapchaos-",
       w.campaign, "\n#SBATCH --array=1-", slurm.workers,
-      "\n#SBATCH --cpus-per-task=2\n#SBATCH --mem=", w.memory_mib, "M\n#SBATCH --output=",
-      w.runs_dir, "/slurm-%A_%a.out\n");
+      "\n#SBATCH --cpus-per-task=2\n#SBATCH --mem=", w.memory_mib,
+      "M\n#SBATCH --output=", w.runs_dir, "/slurm-%A_%a.out\n");
   if (!slurm.partition.empty()) absl::StrAppend(&s, "#SBATCH --partition=", slurm.partition, "\n");
   for (const std::string& a : slurm.sbatch_args) absl::StrAppend(&s, "#SBATCH ", a, "\n");
   absl::StrAppend(&s, "exec ", Quote(w.swapchaos), " worker --store ", Quote(w.store_url),
-                  " --campaign ", w.campaign, " --runs ", Quote(w.runs_dir), " --lease ",
-                  w.lease_s, " --jobs 1 --cache ", Quote(w.cache_dir), " --agent ",
-                  Quote(w.agent), "\n");
+                  " --campaign ", w.campaign, " --runs ", Quote(w.runs_dir), " --lease ", w.lease_s,
+                  " --jobs 1 --cache ", Quote(w.cache_dir), " --agent ", Quote(w.agent), "\n");
   return s;
 }
 
@@ -126,7 +125,8 @@ absl::Status RunCampaignOnSlurm(int64_t id, Store& store, const CampaignOptions&
       if (options.live) out << "\n";
       return absl::CancelledError(absl::StrCat(
           "interrupted; Slurm job ", job,
-          cancelled.ok() ? " cancelled" : absl::StrCat(" not cancelled (", cancelled.message(), ")"),
+          cancelled.ok() ? " cancelled"
+                         : absl::StrCat(" not cancelled (", cancelled.message(), ")"),
           "; runs in flight go back to the queue when their leases run out; the same command "
           "resumes campaign ",
           id));
@@ -166,7 +166,8 @@ absl::Status RunCampaignOnSlurm(int64_t id, Store& store, const CampaignOptions&
       auto again = store.Runs(id);
       if (!again.ok()) return again.status();
       int unrecorded = 0;
-      for (const StoredRun& r : *again) unrecorded += r.status == "pending" || r.status == "running";
+      for (const StoredRun& r : *again)
+        unrecorded += r.status == "pending" || r.status == "running";
       if (*left == 0 && unrecorded > 0) {
         if (options.live) out << "\n";
         if (submissions == kMaxSubmissions) {
@@ -174,7 +175,8 @@ absl::Status RunCampaignOnSlurm(int64_t id, Store& store, const CampaignOptions&
               "Slurm jobs ended ", submissions, " times with runs left (", unrecorded,
               " now); see ", worker.runs_dir, "/slurm-", job, "_*.out; the same command resumes"));
         }
-        out << "Slurm job " << job << " ended with " << unrecorded << " runs left; submitting again\n";
+        out << "Slurm job " << job << " ended with " << unrecorded
+            << " runs left; submitting again\n";
         if (absl::Status s = submit(); !s.ok()) return s;
         ++submissions;
       }

@@ -95,7 +95,8 @@ TEST_F(SlurmE2ETest, RefusedJobIsAnErrorAndLosesNothing) {
   std::string url = test::NewPostgresStoreUrl();
   ASSERT_FALSE(url.empty());
   std::string file = dir + "/c.yaml";
-  std::ofstream(file) << "name: refused\nscenarios: [" << SWAPCHAOS_QUICK << "]\nseeds: {count: 2}\n";
+  std::ofstream(file) << "name: refused\nscenarios: [" << SWAPCHAOS_QUICK
+                      << "]\nseeds: {count: 2}\n";
   int rc = test::RunCli({"campaign", file, "--store", url, "--runs", dir + "/runs", "--slurm",
                          "--partition", "nosuch"},
                         dir + "/log", std::chrono::seconds(300));

@@ -21,8 +21,8 @@ WorkerCommand Worker() {
 }
 
 TEST(SlurmTest, JobScriptAsksForWhatARunTakesAndRunsOneWorkerPerTask) {
-  std::string s = SlurmJobScript({.workers = 12, .partition = "kvmless", .sbatch_args = {"--time=2:00:00"}},
-                                 Worker());
+  std::string s = SlurmJobScript(
+      {.workers = 12, .partition = "kvmless", .sbatch_args = {"--time=2:00:00"}}, Worker());
   for (const char* line :
        {"#!/bin/sh\n", "#SBATCH --job-name=swapchaos-7\n", "#SBATCH --array=1-12\n",
         "#SBATCH --cpus-per-task=2\n", "#SBATCH --mem=1536M\n",

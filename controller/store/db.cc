@@ -46,17 +46,17 @@ bool IsPostgresUrl(const std::string& url) {
 absl::StatusOr<std::unique_ptr<Db>> OpenDb(const std::string& url) {
   if (IsPostgresUrl(url)) {
     if (HasPassword(url)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "store ", url.substr(0, url.find("://") + 3),
-          "...: the URL holds a password; put it in ~/.pgpass or PGPASSWORD instead"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("store ", url.substr(0, url.find("://") + 3),
+                       "...: the URL holds a password; put it in ~/.pgpass or PGPASSWORD instead"));
     }
     return OpenPostgresDb(url);
   }
   std::string path = absl::StartsWith(url, "sqlite:") ? url.substr(7) : url;
   if (path.empty()) return absl::InvalidArgumentError("store: empty path");
   if (path.find("://") != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("store ", url, ": not a store URL (postgresql://... or sqlite:PATH or a path)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "store ", url, ": not a store URL (postgresql://... or sqlite:PATH or a path)"));
   }
   return OpenSqliteDb(path);
 }

@@ -102,8 +102,8 @@ class PostgresDb : public Db {
   absl::Status Check(PGresult* r) {
     ExecStatusType s = PQresultStatus(r);
     if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) return absl::OkStatus();
-    std::string why(absl::StripTrailingAsciiWhitespace(
-        r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)));
+    std::string why(
+        absl::StripTrailingAsciiWhitespace(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)));
     if (why.empty()) why = std::string(absl::StripTrailingAsciiWhitespace(PQerrorMessage(conn_)));
     return absl::UnavailableError(absl::StrCat("store ", shown_, ": ", why));
   }
@@ -136,9 +136,9 @@ absl::StatusOr<std::unique_ptr<Db>> OpenPostgresDb(const std::string& uri) {
   auto whose = db->Owner();
   if (!whose.ok()) return whose.status();
   if (!whose->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store ", Shown(uri), " is a PostgreSQL database but not a swapchaos store (", *whose,
-        "); not touching it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("store ", Shown(uri), " is a PostgreSQL database but not a swapchaos store (",
+                     *whose, "); not touching it"));
   }
   return db;
 }

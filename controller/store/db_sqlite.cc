@@ -128,9 +128,9 @@ absl::StatusOr<std::unique_ptr<Db>> OpenSqliteDb(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", whose.status().message()));
   }
   if (!whose->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "store ", path, " is an SQLite database but not a swapchaos store (", *whose,
-        "); not touching it"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("store ", path, " is an SQLite database but not a swapchaos store (", *whose,
+                     "); not touching it"));
   }
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                           "PRAGMA foreign_keys=ON", "PRAGMA application_id = 1398227784"}) {

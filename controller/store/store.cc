@@ -185,8 +185,9 @@ absl::Status Store::Migrate() {
       }
     }
     if (absl::Status s = db_->Exec("DELETE FROM swapchaos_schema"); !s.ok()) return s;
-    return db_->Query("INSERT INTO swapchaos_schema (version) VALUES (?)",
-                      {static_cast<int64_t>(kSchemaVersion)})
+    return db_
+        ->Query("INSERT INTO swapchaos_schema (version) VALUES (?)",
+                {static_cast<int64_t>(kSchemaVersion)})
         .status();
   });
 }
@@ -223,8 +224,8 @@ absl::StatusOr<int64_t> Store::CreateCampaign(const std::string& name, const std
       std::vector<Db::Param> params;
       for (size_t i = from; i < std::min(runs.size(), from + kBatch); ++i) {
         absl::StrAppend(&sql, i == from ? "" : ", ", "(?, ?, ?, ?)");
-        params.insert(params.end(), {id, runs[i].scenario, static_cast<int64_t>(runs[i].seed),
-                                     runs[i].kernel});
+        params.insert(params.end(),
+                      {id, runs[i].scenario, static_cast<int64_t>(runs[i].seed), runs[i].kernel});
       }
       if (auto r = db_->Query(sql, params); !r.ok()) return r.status();
     }
@@ -236,10 +237,9 @@ absl::StatusOr<int64_t> Store::CreateCampaign(const std::string& name, const std
 
 absl::StatusOr<int> Store::RequeueAbandoned(int64_t campaign) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto rows = db_->Query(
-      db_->Sql("SELECT id, lease_owner, lease_until, {now} FROM runs "
-               "WHERE campaign = ? AND status = 'running'"),
-      {campaign});
+  auto rows = db_->Query(db_->Sql("SELECT id, lease_owner, lease_until, {now} FROM runs "
+                                  "WHERE campaign = ? AND status = 'running'"),
+                         {campaign});
   if (!rows.ok()) return rows.status();
   std::string host = Hostname();
   int requeued = 0;
@@ -436,9 +436,9 @@ absl::StatusOr<Store::Imported> Store::Import(Store& source) {
 
 absl::StatusOr<std::vector<StoredRun>> Store::Runs(int64_t campaign) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto rows = db_->Query(
-      absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE campaign = ? ORDER BY id"),
-      {campaign});
+  auto rows =
+      db_->Query(absl::StrCat("SELECT ", kRunColumns, " FROM runs WHERE campaign = ? ORDER BY id"),
+                 {campaign});
   if (!rows.ok()) return rows.status();
   std::vector<StoredRun> out;
   for (const Db::Row& r : *rows) out.push_back(ReadRun(r));
@@ -501,8 +501,9 @@ absl::StatusOr<std::vector<FailureSummary>> Store::Failures() {
   }
   std::vector<FailureSummary> out;
   for (const std::string& sig : order) out.push_back(by[sig]);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const FailureSummary& a, const FailureSummary& b) { return a.count > b.count; });
+  std::stable_sort(out.begin(), out.end(), [](const FailureSummary& a, const FailureSummary& b) {
+    return a.count > b.count;
+  });
   return out;
 }
 

@@ -20,19 +20,19 @@ struct StoredRun {
   int64_t campaign = 0;
   std::string scenario;  // the scenario file's path
   uint64_t seed = 0;
-  std::string kernel;    // bzImage path; empty: the default kernel
-  std::string status;    // pending, running, done, error
-  std::string verdict;   // pass, fail (done only)
+  std::string kernel;   // bzImage path; empty: the default kernel
+  std::string status;   // pending, running, done, error
+  std::string verdict;  // pass, fail (done only)
   std::string signature;
-  std::string error;     // why a run could not be judged (status error)
-  std::string dir;       // its results directory
-  int attempts = 0;      // times it was started
+  std::string error;  // why a run could not be judged (status error)
+  std::string dir;    // its results directory
+  int attempts = 0;   // times it was started
   double wall_s = 0;
   std::string kernel_release;
   std::string finished_at;
-  std::string owner;     // who ran it (or holds it): "host:pid:nonce"
-  std::string host;      // where it ran
-  std::string tool;      // the swapchaos that ran it: version and commit
+  std::string owner;  // who ran it (or holds it): "host:pid:nonce"
+  std::string host;   // where it ran
+  std::string tool;   // the swapchaos that ran it: version and commit
   std::string kernel_sha256;
 };
 

@@ -26,7 +26,8 @@ std::string DirFor(int64_t id, int attempt) {
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    url_ = GetParam() == "sqlite" ? test::UniqueTempDir() + "/store.db" : test::NewPostgresStoreUrl();
+    url_ =
+        GetParam() == "sqlite" ? test::UniqueTempDir() + "/store.db" : test::NewPostgresStoreUrl();
     ASSERT_FALSE(url_.empty());
   }
   std::unique_ptr<Store> Open() {
@@ -254,8 +255,9 @@ TEST_P(StoreTest, ResultFilesAreStoredWithTheResult) {
   done.tool = "swapchaos 0.9.0 (commit abc)";
   done.kernel_sha256 = "1a7a";
   std::string html = "<html>\u00e9t\u00e9 " + std::string(100000, 'x') + "</html>";
-  ASSERT_TRUE(store->Finish(done, {{"verdict.json", "{\"verdict\":\"fail\"}"},
-                                   {"report.html", html}}).ok());
+  ASSERT_TRUE(
+      store->Finish(done, {{"verdict.json", "{\"verdict\":\"fail\"}"}, {"report.html", html}})
+          .ok());
   auto files = store->RunFiles(r.id);
   ASSERT_TRUE(files.ok()) << files.status();
   EXPECT_EQ(files->size(), 2u);
