@@ -177,6 +177,35 @@ TEST(CliTest, StoresThatAreNotStoresAreRefused) {
       << test::ReadFile(dir + "/b.log");
 }
 
+// PostgreSQL stores: a password in the URL, a malformed URL and another
+// tool's database are the user's to fix (2); a server that does not answer
+// is the environment's (3). Each message names the store, never a password.
+TEST(CliTest, PostgresStoreFailuresAreNamed) {
+  std::string dir = test::UniqueTempDir();
+  EXPECT_EQ(test::RunCli({"campaign", "status", "--store", "postgresql://me:hunter2@db/x"},
+                         dir + "/pw.log"),
+            2);
+  std::string pw = test::ReadFile(dir + "/pw.log");
+  EXPECT_NE(pw.find("~/.pgpass"), std::string::npos) << pw;
+  EXPECT_EQ(pw.find("hunter2"), std::string::npos) << pw;
+  EXPECT_EQ(test::RunCli({"failures", "--store", "postgresql://db/x?nosuch=1"}, dir + "/url.log"),
+            2);
+  EXPECT_NE(test::ReadFile(dir + "/url.log").find("nosuch"), std::string::npos)
+      << test::ReadFile(dir + "/url.log");
+  EXPECT_EQ(test::RunCli({"worker", "--store",
+                          "postgresql:///x?host=" + dir + "&connect_timeout=2"},
+                         dir + "/down.log"),
+            3);
+  EXPECT_NE(test::ReadFile(dir + "/down.log").find("store postgresql:///x"), std::string::npos)
+      << test::ReadFile(dir + "/down.log");
+  // No store there: neither a worker nor a read-only command creates one.
+  EXPECT_EQ(test::RunCli({"worker", "--store", dir + "/s.db", "--campaign", "9"},
+                         dir + "/none.log"),
+            2);
+  EXPECT_EQ(test::RunCli({"campaign", "status", "--store", dir + "/s.db"}, dir + "/new.log"), 2)
+      << "a read-only command does not create a store";
+}
+
 // The service's socket is its owner's alone; nothing else at its path is
 // removed, and no TCP port is offered.
 TEST(CliTest, ServeListensOnlyOnASocketOfItsOwn) {
