@@ -3,11 +3,14 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controller/store/db.h"
@@ -134,7 +137,14 @@ absl::StatusOr<std::unique_ptr<Db>> OpenSqliteDb(const std::string& path) {
   }
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
                           "PRAGMA foreign_keys=ON", "PRAGMA application_id = 1398227784"}) {
-    if (absl::Status st = db->Exec(sql); !st.ok()) {
+    absl::Status st = db->Exec(sql);
+    // Switching a new file to WAL while another process opens it too fails
+    // at once ("database is locked"), without the busy handler: try again.
+    for (int i = 0; i < 500 && !st.ok() && absl::StrContains(st.message(), "locked"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      st = db->Exec(sql);
+    }
+    if (!st.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", st.message()));
     }
   }
