@@ -86,10 +86,10 @@ int main(int argc, char** argv) {
     // only the initramfs differs.
     auto net = controller::CreateRunNetwork();
     if (!net.ok()) return Die("network", net.status());
-    auto port = controller::FreeLoopbackPort();
-    if (!port.ok()) return Die("port", port.status());
-    controller::QemuSpec spec = controller::VictimQemuSpec(
-        **net, kernel->path, *agent_image, memory, 1, accel->accel, *port, {work, work});
+    auto relay = controller::StartAgentRelay(**net, controller::GuestRole::kVictim, work);
+    if (!relay.ok()) return Die("agent relay", relay.status());
+    controller::QemuSpec spec = controller::VictimQemuSpec(**net, kernel->path, *agent_image,
+                                                           memory, 1, accel->accel, {work, work});
 
     controller::QemuSpec probe = spec;
     probe.initrd = *probe_image;
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
     fs::remove(spec.console_path);
     auto vm = controller::QemuVm::Start(spec);
     if (!vm.ok()) return Die("agent boot", vm.status());
-    controller::AgentClient agent(*port);
+    controller::AgentClient agent((*relay)->target());
     auto info = agent.WaitReady(steady_clock::now() + std::chrono::seconds(300), [&] {
       return (*vm)->process().Running() ? absl::OkStatus() : absl::UnavailableError("QEMU exited");
     });

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
         return 3;
       }
       agents.push_back(std::move(*p));
-      clients.push_back(std::make_unique<AgentClient>(*port));
+      clients.push_back(std::make_unique<AgentClient>(absl::StrCat("127.0.0.1:", *port)));
     }
     for (auto& c : clients) {
       auto info = c->WaitReady(Clock::now() + std::chrono::seconds(60),

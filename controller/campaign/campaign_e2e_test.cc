@@ -2,9 +2,16 @@
 // a run, started again, the campaign completes with every run counted once
 // and the killed run's half-written directory never taken for a result.
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "controller/store/store.h"
@@ -16,6 +23,46 @@
 namespace swapchaos::controller {
 namespace {
 namespace fs = std::filesystem;
+
+// During a run, no other user of the host reaches its agents: each QEMU
+// (and so its forwarded agent port) is in a network namespace of its own,
+// and the controller's way in, a Unix socket, refuses them. Returns how
+// many QEMUs and agent sockets it checked.
+std::pair<int, int> CheckAgentsAreTheControllersAlone(const std::string& runs) {
+  char self_ns[64] = {};
+  EXPECT_GT(readlink("/proc/self/ns/net", self_ns, sizeof self_ns - 1), 0);
+  int qemus = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string cmdline = test::ReadFile(e.path().string() + "/cmdline");
+    if (cmdline.find("qemu-system") != 0 || cmdline.find(runs) == std::string::npos) continue;
+    char ns[64] = {};
+    if (readlink((e.path().string() + "/ns/net").c_str(), ns, sizeof ns - 1) <= 0) continue;
+    EXPECT_STRNE(ns, self_ns) << "QEMU in the host's network namespace: " << cmdline;
+    ++qemus;
+  }
+  // Accepted connections list their listener's path too: each path once.
+  std::set<std::string> paths;
+  std::istringstream unix_sockets(test::ReadFile("/proc/net/unix"));
+  for (std::string line; std::getline(unix_sockets, line);) {
+    std::string path = line.substr(line.rfind(' ') + 1);
+    if (path.ends_with("-agent.sock")) paths.insert(path);
+  }
+  for (const std::string& path : paths) {
+    pid_t child = fork();
+    if (child == 0) {  // as nobody
+      if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+      int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+      sockaddr_un a{};
+      a.sun_family = AF_UNIX;
+      std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+      _exit(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno == EACCES ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "nobody reached " << path;
+  }
+  return {qemus, static_cast<int>(paths.size())};
+}
 
 // On both stores: the embedded SQLite file and PostgreSQL.
 class CampaignE2ETest : public ::testing::TestWithParam<std::string> {};
@@ -42,6 +89,7 @@ TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
     running = test::ReadFile(runs + "/1.1.log").find("swap on") != std::string::npos;
   }
   ASSERT_TRUE(running) << test::ReadFile(dir + "/first.log");
+  EXPECT_EQ(CheckAgentsAreTheControllersAlone(runs), std::make_pair(2, 2));
   p->Signal(SIGKILL);
   ASSERT_TRUE(p->WaitFor(std::chrono::seconds(10)));
   bool clean = false;

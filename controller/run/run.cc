@@ -386,16 +386,18 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   say << "nbd-server listening on " << topology::kServerIp << ":" << topology::kNbdPort
       << " in the run's network namespace\n";
 
-  auto victim_port = FreeLoopbackPort();
-  auto wire_port = FreeLoopbackPort();
-  if (!victim_port.ok()) return victim_port.status();
-  if (!wire_port.ok()) return wire_port.status();
+  // The agents are reachable through these relays alone (agent_relay.h).
+  auto victim_relay = StartAgentRelay(*net_, GuestRole::kVictim, work_);
+  if (!victim_relay.ok()) return victim_relay.status();
+  victim_relay_ = std::move(*victim_relay);
+  auto wire_relay = StartAgentRelay(*net_, GuestRole::kWire, work_);
+  if (!wire_relay.ok()) return wire_relay.status();
+  wire_relay_ = std::move(*wire_relay);
   VmPaths paths{out, work_};
-  QemuSpec wire_spec =
-      WireQemuSpec(*net_, wire_kernel->path, *wire_image, accel->accel, *wire_port, paths);
+  QemuSpec wire_spec = WireQemuSpec(*net_, wire_kernel->path, *wire_image, accel->accel, paths);
   QemuSpec victim_spec =
       VictimQemuSpec(*net_, victim_kernel->path, *victim_image, request.victim().memory_mib(),
-                     request.victim().cpus(), accel->accel, *victim_port, paths);
+                     request.victim().cpus(), accel->accel, paths);
   auto wire = QemuVm::Start(wire_spec);
   if (!wire.ok()) return wire.status();
   wire_ = std::move(*wire);
@@ -404,8 +406,8 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   victim_ = std::move(*victim);
   say << "booting victim and wire VMs (console: " << victim_spec.console_path << ")\n";
 
-  victim_agent_ = std::make_unique<AgentClient>(*victim_port);
-  wire_agent_ = std::make_unique<AgentClient>(*wire_port);
+  victim_agent_ = std::make_unique<AgentClient>(victim_relay_->target());
+  wire_agent_ = std::make_unique<AgentClient>(wire_relay_->target());
   const auto timeout = std::chrono::seconds(request.boot_timeout_s());
   const auto silence = std::min<std::chrono::seconds>(kMaxConsoleSilence, timeout);
   auto deadline = steady_clock::now() + timeout;

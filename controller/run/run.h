@@ -57,10 +57,13 @@ class Run {
   Run() = default;
   absl::Status Boot(const BootRequest& request, const BootEnv& env);
 
-  // Destroyed bottom-up: agents, VMs, server, network, then the scratch dir.
+  // Destroyed bottom-up: agents, VMs, relays, server, network, then the
+  // scratch dir.
   std::string work_;
   std::unique_ptr<RunNetwork> net_;
   std::unique_ptr<NbdServer> server_;
+  std::unique_ptr<AgentRelay> wire_relay_;
+  std::unique_ptr<AgentRelay> victim_relay_;
   std::unique_ptr<QemuVm> wire_;
   std::unique_ptr<QemuVm> victim_;
   std::unique_ptr<AgentClient> wire_agent_;

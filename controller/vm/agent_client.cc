@@ -22,7 +22,7 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& what) {
                       absl::StrCat(what, ": ", s.error_message()));
 }
 
-AgentClient::AgentClient(uint16_t host_port) {
+AgentClient::AgentClient(const std::string& target) {
   grpc::ChannelArguments args;
   // The guest's port is forwarded before the agent listens: retry quickly, so
   // readiness is measured, not the backoff.
@@ -31,7 +31,7 @@ AgentClient::AgentClient(uint16_t host_port) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   stub_ = agent::Agent::NewStub(grpc::CreateCustomChannel(
-      absl::StrCat("127.0.0.1:", host_port), grpc::InsecureChannelCredentials(), args));
+      target, grpc::InsecureChannelCredentials(), args));
 }
 
 absl::StatusOr<agent::InfoReply> AgentClient::WaitReady(

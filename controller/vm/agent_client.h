@@ -15,7 +15,9 @@ namespace swapchaos::controller {
 // NIC (a QEMU host forward on 127.0.0.1).
 class AgentClient {
  public:
-  explicit AgentClient(uint16_t host_port);
+  // `target`: a gRPC address, "unix:PATH" (a run's agent relay) or
+  // "127.0.0.1:PORT" (an agent on the host).
+  explicit AgentClient(const std::string& target);
 
   // Calls Info until it answers. Gives up at `deadline`, or as soon as
   // `still_booting` says the guest cannot come (QEMU exited, say).

@@ -82,7 +82,7 @@ absl::StatusOr<std::unique_ptr<QemuVm>> QemuVm::Start(const QemuSpec& spec) {
   for (const NicSpec& n : spec.nics) {
     if (n.tap_fd >= 0) fds.push_back(n.tap_fd);
   }
-  auto p = Subprocess::Spawn({QemuArgv(spec), spec.log_path, fds});
+  auto p = Subprocess::Spawn({QemuArgv(spec), spec.log_path, fds, spec.netns_fd});
   if (!p.ok()) return p.status();
   return std::unique_ptr<QemuVm>(new QemuVm(spec, std::move(*p)));
 }

@@ -35,6 +35,7 @@ struct QemuSpec {
   std::string console_path;  // serial console, captured from the first byte
   std::string qmp_path;      // empty: no QMP socket
   std::string log_path;      // QEMU's own output
+  int netns_fd = -1;         // >= 0: QEMU runs in this network namespace
 };
 
 // The command line for `spec`: pure, so tests read it without starting QEMU.

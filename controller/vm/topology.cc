@@ -42,6 +42,8 @@ absl::StatusOr<std::unique_ptr<RunNetwork>> CreateRunNetwork() {
         [&] { return r.SetUp("vic0"); },
         [&] { return r.SetUp("wa0"); },
         [&] { return r.SetUp("br0"); },
+        // QEMU forwards the agents' ports on this loopback.
+        [&] { return r.SetUp("lo"); },
         [&] { return r.AddAddress("wb0", kServerCidr); },
         [&] { return r.SetUp("wb0"); },
         // The victim's subnet sits behind the wire.
@@ -81,7 +83,7 @@ NicSpec ControlNic(uint16_t port) {
 
 QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
                         uint32_t memory_mib, uint32_t cpus, const std::string& accel,
-                        uint16_t control_port, const VmPaths& paths) {
+                        const VmPaths& paths) {
   return QemuSpec{.name = "victim",
                   .kernel = kernel,
                   .initrd = initrd,
@@ -89,15 +91,16 @@ QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel, const 
                   .memory_mib = memory_mib,
                   .cpus = cpus,
                   .accel = accel,
-                  .nics = {ControlNic(control_port),
+                  .nics = {ControlNic(kVictimControlPort),
                            {.id = "data0", .mac = kVictimDataMac, .tap_fd = net.victim_tap}},
                   .console_path = paths.out_dir + "/console.log",
                   .qmp_path = paths.work_dir + "/victim-qmp.sock",
-                  .log_path = paths.out_dir + "/qemu-victim.log"};
+                  .log_path = paths.out_dir + "/qemu-victim.log",
+                  .netns_fd = net.ns->fd()};
 }
 
 QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
-                      const std::string& accel, uint16_t control_port, const VmPaths& paths) {
+                      const std::string& accel, const VmPaths& paths) {
   return QemuSpec{.name = "wire",
                   .kernel = kernel,
                   .initrd = initrd,
@@ -105,12 +108,20 @@ QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const st
                   .memory_mib = kWireMemoryMib,
                   .cpus = 1,
                   .accel = accel,
-                  .nics = {ControlNic(control_port),
+                  .nics = {ControlNic(kWireControlPort),
                            {.id = "data0", .mac = kWireAMac, .tap_fd = net.wire_a_tap},
                            {.id = "data1", .mac = kWireBMac, .tap_fd = net.wire_b_tap}},
                   .console_path = paths.out_dir + "/wire-console.log",
                   .qmp_path = paths.work_dir + "/wire-qmp.sock",
-                  .log_path = paths.out_dir + "/qemu-wire.log"};
+                  .log_path = paths.out_dir + "/qemu-wire.log",
+                  .netns_fd = net.ns->fd()};
+}
+
+absl::StatusOr<std::unique_ptr<AgentRelay>> StartAgentRelay(const RunNetwork& net, GuestRole role,
+                                                            const std::string& work_dir) {
+  bool victim = role == GuestRole::kVictim;
+  return AgentRelay::Start(*net.ns, work_dir + (victim ? "/victim-agent.sock" : "/wire-agent.sock"),
+                           victim ? kVictimControlPort : kWireControlPort);
 }
 
 absl::StatusOr<uint16_t> FreeLoopbackPort() {

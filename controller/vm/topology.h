@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "controller/vm/agent_relay.h"
 #include "controller/vm/netns.h"
 #include "controller/vm/qemu.h"
 
@@ -27,6 +28,10 @@ inline constexpr uint16_t kNbdPort = 10809;
 // The agent listens on the control NIC only: QEMU user networking's guest address.
 inline constexpr char kGuestControlIp[] = "10.0.2.15";
 inline constexpr uint16_t kAgentPort = 50051;
+// Where QEMU forwards each agent to, on the run namespace's own loopback:
+// the same in every run, since no one else's ports live there.
+inline constexpr uint16_t kVictimControlPort = 40001;
+inline constexpr uint16_t kWireControlPort = 40002;
 inline constexpr char kControlMac[] = "52:54:00:5c:00:01";
 // Data NICs share an L2 segment, so each needs its own MAC.
 inline constexpr char kVictimDataMac[] = "52:54:00:5c:01:02";
@@ -59,15 +64,22 @@ struct VmPaths {
   std::string work_dir;
 };
 
-// The QEMU shapes of a run's two VMs on `net`: control NIC forwarded from
-// 127.0.0.1:control_port, data NICs on the run's taps.
+// The QEMU shapes of a run's two VMs on `net`: QEMU inside the run's
+// namespace, the control NIC forwarded from that namespace's 127.0.0.1
+// (kVictimControlPort, kWireControlPort), data NICs on the run's taps.
 QemuSpec VictimQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
                         uint32_t memory_mib, uint32_t cpus, const std::string& accel,
-                        uint16_t control_port, const VmPaths& paths);
+                        const VmPaths& paths);
 QemuSpec WireQemuSpec(const RunNetwork& net, const std::string& kernel, const std::string& initrd,
-                      const std::string& accel, uint16_t control_port, const VmPaths& paths);
+                      const std::string& accel, const VmPaths& paths);
 
-// A port on 127.0.0.1 that nothing listens on now, for a control NIC's forward.
+// The controller's way to a VM's agent (agent_relay.h): a Unix socket in
+// the run's work directory, `role`-agent.sock.
+absl::StatusOr<std::unique_ptr<AgentRelay>> StartAgentRelay(const RunNetwork& net, GuestRole role,
+                                                            const std::string& work_dir);
+
+// A port on 127.0.0.1 that nothing listens on now (agents run on the host,
+// as the controller benchmark runs them).
 absl::StatusOr<uint16_t> FreeLoopbackPort();
 
 }  // namespace swapchaos::controller

@@ -1,0 +1,179 @@
+#include "controller/vm/agent_relay.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "faults/rtnl.h"
+#include "gtest/gtest.h"
+#include "testing/shell.h"
+
+namespace swapchaos::controller {
+namespace {
+
+// An echo server on 127.0.0.1:port inside `ns`, as QEMU's forward of an
+// agent sits there; its listening socket, to close.
+int EchoInside(const NetNamespace& ns, uint16_t port, std::thread* server) {
+  int fd = -1;
+  absl::Status s = ns.Run([&]() -> absl::Status {
+    auto rtnl = faults::Rtnl::Open();
+    if (!rtnl.ok()) return rtnl.status();
+    if (absl::Status up = (*rtnl)->SetUp("lo"); !up.ok()) return up;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 64) != 0) {
+      return absl::UnavailableError(std::strerror(errno));
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  *server = std::thread([fd] {
+    while (true) {
+      int c = accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      char buf[4096];
+      for (ssize_t n; (n = read(c, buf, sizeof buf)) > 0;) {
+        if (write(c, buf, static_cast<size_t>(n)) != n) break;
+      }
+      close(c);
+    }
+  });
+  return fd;
+}
+
+// Connects to `path` (a Unix socket) or to 127.0.0.1:port; errno on failure.
+int ConnectUnix(const std::string& path, int* fd) {
+  *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+  return connect(*fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
+}
+int ConnectLoopback(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int err = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
+  close(fd);
+  return err;
+}
+
+// A root-only directory with a short path (Unix socket paths end at 108
+// bytes; the build tree can be deeper), as the run's work directory is.
+std::string ShortWorkDir() {
+  char tmpl[] = "/tmp/swapchaos-relay-XXXXXX";
+  EXPECT_NE(mkdtemp(tmpl), nullptr);
+  return tmpl;
+}
+
+int OpenFds() {
+  int n = 0;
+  DIR* d = opendir("/proc/self/fd");
+  while (readdir(d) != nullptr) ++n;
+  closedir(d);
+  return n;
+}
+
+TEST(AgentRelayTest, CarriesBytesToThePortInsideTheNamespaceOnly) {
+  std::string dir = ShortWorkDir();
+  auto ns = NetNamespace::Create();
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  uint16_t port = test::FreeLoopbackPort();  // free on the host: nothing answers there
+  auto relay = AgentRelay::Start(**ns, dir + "/agent.sock", port);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  std::thread server;
+  int listener = EchoInside(**ns, port, &server);
+  EXPECT_EQ((*relay)->target(), "unix:" + dir + "/agent.sock");
+
+  int fd;
+  ASSERT_EQ(ConnectUnix(dir + "/agent.sock", &fd), 0);
+  std::string big(300000, 'x');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  std::thread writer([&] { ASSERT_EQ(write(fd, big.data(), big.size()), ssize_t(big.size())); });
+  std::string got;
+  char buf[65536];
+  while (got.size() < big.size()) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  writer.join();
+  EXPECT_EQ(got, big);
+  close(fd);
+
+  // The host's loopback has no such port, and no other user can open the
+  // socket in its root-only directory.
+  EXPECT_EQ(ConnectLoopback(port), ECONNREFUSED);
+  pid_t child = fork();
+  if (child == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);
+    int f;
+    _exit(ConnectUnix(dir + "/agent.sock", &f) == EACCES ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+
+  // gRPC dials again and again while a guest boots: ended connections are
+  // closed, not kept.
+  int before = OpenFds();
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(ConnectUnix(dir + "/agent.sock", &fd), 0);
+    ASSERT_EQ(write(fd, "x", 1), 1);
+    ASSERT_EQ(read(fd, buf, 1), 1);
+    close(fd);
+  }
+  EXPECT_LT(OpenFds(), before + 10);
+
+  relay->reset();
+  EXPECT_FALSE(std::filesystem::exists(dir + "/agent.sock"));
+  shutdown(listener, SHUT_RDWR);
+  server.join();
+  close(listener);
+  std::filesystem::remove_all(dir);
+}
+
+// Nothing listens inside yet (QEMU still starting): the client sees its
+// connection closed, and the next one gets through once something does.
+TEST(AgentRelayTest, ClosesWhileNothingListensThenCarries) {
+  std::string dir = ShortWorkDir();
+  auto ns = NetNamespace::Create();
+  ASSERT_TRUE(ns.ok());
+  uint16_t port = test::FreeLoopbackPort();
+  auto relay = AgentRelay::Start(**ns, dir + "/a.sock", port);
+  ASSERT_TRUE(relay.ok());
+  int fd;
+  ASSERT_EQ(ConnectUnix(dir + "/a.sock", &fd), 0);
+  char c;
+  EXPECT_EQ(read(fd, &c, 1), 0);  // closed
+  close(fd);
+  std::thread server;
+  int listener = EchoInside(**ns, port, &server);
+  ASSERT_EQ(ConnectUnix(dir + "/a.sock", &fd), 0);
+  ASSERT_EQ(write(fd, "y", 1), 1);
+  ASSERT_EQ(read(fd, &c, 1), 1);
+  EXPECT_EQ(c, 'y');
+  close(fd);
+  relay->reset();
+  shutdown(listener, SHUT_RDWR);
+  server.join();
+  close(listener);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace swapchaos::controller
