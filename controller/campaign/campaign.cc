@@ -231,10 +231,9 @@ std::map<std::string, std::string> TravellingFiles(const StoredRun& r) {
   return files;
 }
 
-// What a pool did: the campaigns whose runs it finished, how many failed.
+// What a pool did: the campaigns whose runs it finished.
 struct PoolResult {
   std::set<int64_t> campaigns;
-  int failed = 0;
 };
 
 // Claims runs of `campaign` (0: of every unfinished campaign) and runs
@@ -255,7 +254,6 @@ absl::StatusOr<PoolResult> RunPool(int64_t campaign, Store& store, int jobs,
     failed += c.failed;
     errors += c.errors;
   }
-  int failed_before = failed;
   std::mutex out_mu;
   std::atomic<double> run_seconds{0};
   std::atomic<int> finished_here{0};
@@ -398,7 +396,6 @@ absl::StatusOr<PoolResult> RunPool(int64_t campaign, Store& store, int jobs,
         absl::StrCat("interrupted; run the same command again to resume",
                      campaign != 0 ? absl::StrCat(" campaign ", campaign) : std::string()));
   }
-  result.failed = failed - failed_before;
   if (options.max_failures > 0 && failed >= options.max_failures && done < total) {
     out << "stopped after " << failed << (failed == 1 ? " failing run; " : " failing runs; ")
         << total - done << " not run (resuming with no failure limit runs them)\n";

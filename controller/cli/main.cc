@@ -473,7 +473,7 @@ constexpr char kDefaultStore[] = "runs/store.db";
 absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> OpenStore(const std::string& url,
                                                                         bool create) {
   if (!swapchaos::controller::IsPostgresUrl(url)) {
-    fs::path path = url.starts_with("sqlite:") ? url.substr(7) : url;
+    fs::path path = swapchaos::controller::SqlitePath(url);
     std::error_code ec;
     if (create) {
       fs::create_directories(path.parent_path());
@@ -625,8 +625,6 @@ int Serve(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-std::map<std::string, std::string> WithPlacementFlags(std::map<std::string, std::string> known);
-
 // Where a campaign's runs go: this host's pool, or a Slurm job array of
 // workers (campaign, certify and bisect take the same flags).
 const std::map<std::string, std::string> kPlacementFlags = {
@@ -700,7 +698,7 @@ absl::StatusOr<LocalCampaign> RunLocalCampaign(const swapchaos::controller::Camp
     // Every path absolute: the workers start elsewhere.
     std::string url = store_path;
     if (!swapchaos::controller::IsPostgresUrl(url)) {
-      url = fs::absolute(url.starts_with("sqlite:") ? url.substr(7) : url).string();
+      url = fs::absolute(swapchaos::controller::SqlitePath(url)).string();
       std::cout << "note: an SQLite store serves Slurm workers on this host's file system only; "
                    "for many nodes use --store postgresql://...\n";
     }

@@ -43,6 +43,10 @@ bool IsPostgresUrl(const std::string& url) {
   return absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://");
 }
 
+std::string SqlitePath(const std::string& url) {
+  return absl::StartsWith(url, "sqlite:") ? url.substr(7) : url;
+}
+
 absl::StatusOr<std::unique_ptr<Db>> OpenDb(const std::string& url) {
   if (IsPostgresUrl(url)) {
     if (HasPassword(url)) {
@@ -52,7 +56,7 @@ absl::StatusOr<std::unique_ptr<Db>> OpenDb(const std::string& url) {
     }
     return OpenPostgresDb(url);
   }
-  std::string path = absl::StartsWith(url, "sqlite:") ? url.substr(7) : url;
+  std::string path = SqlitePath(url);
   if (path.empty()) return absl::InvalidArgumentError("store: empty path");
   if (path.find("://") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -59,6 +59,8 @@ absl::StatusOr<std::unique_ptr<Db>> OpenPostgresDb(const std::string& uri);
 
 // True for URLs OpenDb gives to PostgreSQL.
 bool IsPostgresUrl(const std::string& url);
+// The file an SQLite store URL names: "sqlite:PATH" or PATH.
+std::string SqlitePath(const std::string& url);
 
 }  // namespace swapchaos::controller
 
