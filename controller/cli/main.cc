@@ -33,6 +33,7 @@
 #include "controller/run/minimize.h"
 #include "controller/report/report.h"
 #include "controller/run/replay.h"
+#include "controller/service/listener.h"
 #include "controller/service/service.h"
 #include "controller/slurm/slurm.h"
 #include "controller/store/db.h"
@@ -600,28 +601,27 @@ int Serve(const std::vector<std::string>& args) {
   }
   fs::create_directories(fs::path(socket).parent_path());
   if (struct stat st; lstat(socket.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode)) {
-      return Fail(kExitBadInput, socket + " exists and is not a socket: not removing it");
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+      return Fail(kExitBadInput, socket + " exists and is not a socket of ours: not removing it");
     }
-    fs::remove(socket);  // a stale socket of a controller that died
+    fs::remove(socket);  // a stale socket of a controller of ours that died
   }
+  auto listener = swapchaos::controller::PeerCheckedListener::Bind(socket, &std::cout);
+  if (!listener.ok()) return Fail(kExitInfra, std::string(listener.status().message()));
   auto service =
       std::make_unique<swapchaos::controller::ControllerService>(**store, BootEnvFrom(*flags));
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  grpc::ServerBuilder builder;  // no port of its own: connections come from the listener
   builder.RegisterService(service.get());
-  // The socket is its owner's only (0600), from the moment it exists.
-  mode_t umask_before = umask(0177);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  umask(umask_before);
-  if (!server) return Fail(kExitInfra, "cannot listen at " + address);
+  if (!server) return Fail(kExitInfra, "cannot start the gRPC server");
+  (*listener)->Serve(server.get());
   std::cout << "controller listening at " << address << " (store " << flags->Get("store")
             << ")\n";
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   std::cout << "controller stopping: campaigns in flight stop in order and resume later\n";
+  listener->reset();  // no new connections; the socket is removed
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   service.reset();  // joins the campaigns, which see the stop
-  fs::remove(socket);
   return kExitOk;
 }
 
