@@ -15,6 +15,7 @@
 #include "swapchaos/campaign.pb.h"
 #include "swapchaos/controller.pb.h"
 #include "swapchaos/kernel.pb.h"
+#include "swapchaos/output.pb.h"
 #include "swapchaos/scenario.pb.h"
 
 namespace swapchaos {
@@ -100,7 +101,8 @@ TEST(JsonTest, EveryMessageOfOursPrintsAsProtobufDoes) {
   for (const google::protobuf::FileDescriptor* file :
        {agent::Sample::descriptor()->file(), controller::Verdict::descriptor()->file(),
         scenario::Scenario::descriptor()->file(), scenario::Campaign::descriptor()->file(),
-        kernels::Certificate::descriptor()->file()}) {
+        kernels::Certificate::descriptor()->file(),
+        controller::CheckOutput::descriptor()->file()}) {
     for (int i = 0; i < file->message_type_count(); ++i) {
       const Descriptor* d = file->message_type(i);
       std::unique_ptr<Message> m(

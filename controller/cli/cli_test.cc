@@ -10,7 +10,12 @@
 #include <fstream>
 #include <thread>
 
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/str_cat.h"
+#include "controller/store/store.h"
 #include "gtest/gtest.h"
+#include "swapchaos/output.pb.h"
 #include "testing/shell.h"
 
 namespace swapchaos::controller {
@@ -238,6 +243,90 @@ TEST(CliTest, ServeListensOnlyOnASocketOfItsOwn) {
   ASSERT_TRUE(server->WaitFor(std::chrono::seconds(30)));
   EXPECT_EQ(server->DescribeExit(), "exited with status 0");
   EXPECT_FALSE(fs::exists(dir + "/c.sock"));
+}
+
+// What a command prints on stdout with --json, parsed strictly into its
+// message (an unknown key fails): the schema is output.proto's.
+template <typename Message>
+Message JsonOf(const std::vector<std::string>& args) {
+  std::string cmd = SWAPCHAOS_CLI;
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  std::string out = test::ShellOutput(cmd + " 2>/dev/null");
+  Message m;
+  auto st = google::protobuf::util::JsonStringToMessage(out, &m);
+  EXPECT_TRUE(st.ok()) << st << "\n" << out;
+  EXPECT_TRUE(m.tool().starts_with("swapchaos 0.")) << out;
+  return m;
+}
+
+TEST(CliTest, JsonForCheckStoreAndKernels) {
+  std::string dir = test::UniqueTempDir();
+  std::ofstream(dir + "/bad.yaml") << "name: bad\nvm:\n  cpus: lots\ndeadline_s: 10\n";
+  std::string good = std::string(SWAPCHAOS_SCENARIOS) + "/smoke.yaml";
+  auto check = JsonOf<CheckOutput>({"check", good, dir + "/bad.yaml", "--json"});
+  ASSERT_EQ(check.files_size(), 2);
+  EXPECT_TRUE(check.files(0).ok());
+  EXPECT_EQ(check.files(0).name(), "smoke");
+  EXPECT_EQ(check.files(0).faults(), 2u);
+  EXPECT_FALSE(check.files(1).ok());
+  EXPECT_NE(check.files(1).error().find(dir + "/bad.yaml:3:3: vm.cpus"), std::string::npos);
+  EXPECT_EQ(test::RunCli({"check", good, "--json"}, dir + "/ok.log"), 0);
+  EXPECT_EQ(test::RunCli({"check", dir + "/bad.yaml", "--json"}, dir + "/bad.log"), 2);
+  EXPECT_EQ(test::RunCli({"check", good, "--jsn"}, dir + "/typo.log"), 2);
+  EXPECT_NE(test::ReadFile(dir + "/typo.log").find("unknown flag --jsn"), std::string::npos);
+
+  {
+    auto store = Store::Open(dir + "/s.db");
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto id = (*store)->CreateCampaign("c", "c.yaml", "abc", {{"a.yaml", 1, ""}, {"a.yaml", 2, ""}});
+    ASSERT_TRUE(id.ok()) << id.status();
+    auto run = (*store)->Claim(*id, [](int64_t i, int a) { return absl::StrCat("r/", i, ".", a); });
+    ASSERT_TRUE(run.ok() && run->has_value());
+    StoredRun done = **run;
+    done.status = "done";
+    done.verdict = "fail";
+    done.signature = "page content mismatch";
+    ASSERT_TRUE((*store)->Finish(done).ok());
+  }
+  auto status = JsonOf<CampaignStatusOutput>({"campaign", "status", "--store", dir + "/s.db", "--json"});
+  ASSERT_EQ(status.campaigns_size(), 1);
+  EXPECT_EQ(status.campaigns(0).total(), 2u);
+  EXPECT_EQ(status.campaigns(0).failed(), 1u);
+  ASSERT_EQ(status.campaigns(0).runs_size(), 2);
+  EXPECT_EQ(status.campaigns(0).runs(0).signature(), "page content mismatch");
+  EXPECT_EQ(status.campaigns(0).runs(1).status(), "pending");
+  auto failures = JsonOf<FailuresOutput>({"failures", "--store", dir + "/s.db", "--json"});
+  ASSERT_EQ(failures.failures_size(), 1);
+  EXPECT_EQ(failures.failures(0).count(), 1u);
+  EXPECT_EQ(failures.failures(0).signature(), "page content mismatch");
+
+  auto none = JsonOf<KernelListOutput>({"kernel", "list", "--kernels", dir + "/k", "--json"});
+  EXPECT_EQ(none.kernels_size(), 0);
+}
+
+// A judged run as KTAP on stdout and JUnit in a file, for harnesses: an
+// oops on the console fails console_clean, and so the run.
+TEST(CliTest, AnalyzeSpeaksKtapAndJUnit) {
+  std::string dir = test::UniqueTempDir() + "/run";
+  fs::copy(std::string(SWAPCHAOS_ORACLE_TESTDATA) + "/smoke-pass", dir, fs::copy_options::recursive);
+  std::string pass = test::ShellOutput(std::string(SWAPCHAOS_CLI) + " analyze " + dir +
+                                       " --ktap 2>/dev/null");
+  EXPECT_TRUE(pass.starts_with("KTAP version 1\n")) << pass;
+  EXPECT_NE(pass.find("\n  ok 2 console_clean\n"), std::string::npos) << pass;
+  EXPECT_TRUE(pass.ends_with("\nok 1 smoke\n")) << pass;
+  std::ofstream(dir + "/console.log", std::ios::app)
+      << "[  100.1] Oops: general protection fault, probably for non-canonical address "
+         "0xdead: 0000 [#1] PREEMPT SMP NOPTI\n";
+  EXPECT_EQ(test::RunCli({"analyze", dir, "--ktap", "--junit", dir + "/junit.xml"}, dir + ".log"), 1);
+  std::string fail = test::ReadFile(dir + ".log");
+  EXPECT_NE(fail.find("\n  not ok 2 console_clean\n"), std::string::npos) << fail;
+  EXPECT_NE(fail.find("\nnot ok 1 smoke\n"), std::string::npos) << fail;
+  std::string junit = test::ReadFile(dir + "/junit.xml");
+  EXPECT_NE(junit.find("failures=\"1\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("name=\"console_clean\"><failure message=\"general protection fault\">"),
+            std::string::npos)
+      << junit;
+  EXPECT_EQ(test::RunCli({"analyze", dir, "--ktpa"}, dir + ".typo.log"), 2);
 }
 
 }  // namespace

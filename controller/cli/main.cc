@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -33,6 +34,7 @@
 #include "controller/run/minimize.h"
 #include "controller/report/report.h"
 #include "controller/run/replay.h"
+#include "controller/report/listings.h"
 #include "controller/service/listener.h"
 #include "controller/service/service.h"
 #include "controller/slurm/slurm.h"
@@ -59,12 +61,16 @@ commands:
   boot     boot a run's two VMs (victim with swap over NBD through the wire),
            print the victim's memory and swap figures until --duration or
            Ctrl-C, then shut everything down.
-  run SCENARIO [--seed N] [--telemetry-hz N] [--out DIR] [--cache DIR] [--agent PATH]
+  run SCENARIO [--seed N] [--telemetry-hz N] [--out DIR] [--junit FILE] [--ktap]
+      [--cache DIR] [--agent PATH]
            (--out defaults to runs/<scenario name>-<UTC time>)
            the main job: boot the scenario's VMs, run its workload, apply and
            revert its faults (wire, host, victim), then judge the run
            (verdict.json; also the time to recover after the last heal and
            the victim agent's footprint).
+           --junit FILE: the run as JUnit XML (a testcase per oracle);
+           --ktap: the run as KTAP on stdout (the oracles as subtests, the
+           verdict as the result; every other line goes to stderr).
            Exit 0 pass, 1 fail (the kernel failed an oracle), 2 bad input,
            3 infrastructure error.
   minimize RUN [--max-runs N] [--confirm N] [--out DIR] [--cache DIR] [--agent PATH]
@@ -118,13 +124,15 @@ commands:
            telemetry, report, a failure's console tail) into DIR (default
            runs/fetched/<id>.<attempt>): read, report and replay a run made
            on another host.
-  campaign status [--store URL]
-           every campaign in the store, with pass/fail per scenario and kernel.
-  failures [--store URL]
+  campaign status [--store URL] [--json]
+           every campaign in the store, with pass/fail per scenario and kernel
+           (--json: one document with every run; schema in output.proto).
+  failures [--store URL] [--json]
            failure signatures across every run: count, first and last seen,
            kernels, example runs.
-  analyze DIR
-           judge a finished run again from its files alone.
+  analyze DIR [--junit FILE] [--ktap]
+           judge a finished run again from its files alone (--junit, --ktap:
+           as for run).
   replay RUN [--times N] [--out DIR] [--controller ADDR] [--cache DIR] [--agent PATH]
            (--out defaults to RUN/replay-<UTC time>)
            run a finished run's recorded plan again (the schedule it drew, its
@@ -133,7 +141,7 @@ commands:
            time, 2 bad input (an unfinished run, a changed kernel), 3 ours.
            With a controller running, the controller replays it.
   certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N|A..B] [--jobs N]
-          [--max-failures N] [--out DIR] [--store URL] [--kernels DIR]
+          [--max-failures N] [--out DIR] [--store URL] [--kernels DIR] [--json]
            run every scenario of the suite (default scenarios/certify) with
            seeds 1..N (default 3) or A..B on the kernel, as a campaign, and write
            OUT/certificate.json (the kernel's manifest, per scenario passes
@@ -144,7 +152,8 @@ commands:
            at seed 1 first, and stop at the first failing run, which settles
            the verdict (--max-failures N: after N; 0: run every one, and the
            same --out with 0 runs the rest). Exit 0 certified, 1 not certified
-           (a run failed), 2 bad input, 3 incomplete or ours.
+           (a run failed), 2 bad input, 3 incomplete or ours. --json: the
+           certificate on stdout, the progress on stderr.
   bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N|A..B]
          [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store URL] [--kernels DIR]
            find the first patch of the series after which the scenario fails:
@@ -165,14 +174,15 @@ commands:
            named by the identity of its inputs: built once, found after.
   kernel import --image BZIMAGE [--modules DIR] [--name NAME] [--kernels DIR]
            a prebuilt image (and its modules) into the kernel cache.
-  kernel list [--kernels DIR]
-  kernel show NAME|ID [--kernels DIR]
+  kernel list [--kernels DIR] [--json]
+  kernel show NAME|ID [--kernels DIR] [--json]
            the cached kernels; one kernel's manifest (source, patches,
            fragments, compiler, image) and its bzImage path, for a scenario's
            vm.kernel or a campaign's kernels.
-  check SCENARIO...
+  check SCENARIO... [--json]
            load and validate scenario files (YAML, see scenarios/); each
            error names file:line:column and the field. Starts nothing.
+           --json: one document, a result per file.
 
 swapchaos boot flags:
   --kernel PATH          kernel under test (bzImage); default: the newest
@@ -320,26 +330,53 @@ int Boot(const std::vector<std::string>& args) {
 
 constexpr int kExitFail = 1;
 
-int Report(const absl::StatusOr<swapchaos::controller::Verdict>& v, const std::string& dir) {
-  if (!v.ok()) return FailWith(v.status());
-  for (const auto& o : v->oracles()) {
-    std::cout << "  " << o.outcome() << "  " << o.name() << ": " << o.evidence() << "\n";
+// How a judged run is told: to people (stdout, or stderr when stdout
+// carries KTAP), and for machines (--ktap on stdout, --junit FILE).
+struct RunOutput {
+  std::string name;  // the scenario's, as KTAP's and JUnit's test name
+  bool ktap = false;
+  std::string junit;
+};
+
+int Report(const absl::StatusOr<swapchaos::controller::Verdict>& judged, const std::string& dir,
+           const RunOutput& output = {}) {
+  using swapchaos::controller::FailureClass;
+  swapchaos::controller::Verdict v;
+  if (judged.ok()) {
+    v = *judged;
+  } else {
+    // Not judged by the oracles: the kernel's failure before the workload,
+    // or ours; either is still one run's result for a harness.
+    auto record = swapchaos::controller::KernelFailureRecord(judged.status());
+    v.set_verdict(record ? "fail" : "error");
+    v.set_signature(record ? record->kernel_failure() : std::string(judged.status().message()));
+    v.set_tool(swapchaos::controller::ToolVersion());
   }
-  if (v->recovered_after_s() >= 0) {
-    std::cout << "recovered " << v->recovered_after_s() << " s after the last heal\n";
+  if (!output.junit.empty()) {
+    absl::Status st = swapchaos::controller::WriteFileAtomically(
+        output.junit, swapchaos::controller::RunJUnitXml(output.name, v));
+    if (!st.ok()) std::cerr << "swapchaos: " << st.message() << "\n";
   }
-  if (v->victim_agent().locked_kib_max() > 0) {
-    std::cout << "victim agent: " << (v->victim_agent().locked_kib_max() >> 10)
-              << " MiB locked at most, " << v->victim_agent().cpu_share() * 100
-              << "% of a vCPU at " << v->victim_agent().telemetry_hz() << " Hz telemetry\n";
+  if (output.ktap) std::cout << swapchaos::controller::RunKtap(output.name, v);
+  if (!judged.ok()) return FailWith(judged.status());
+  std::ostream& out = output.ktap ? std::cerr : std::cout;
+  for (const auto& o : v.oracles()) {
+    out << "  " << o.outcome() << "  " << o.name() << ": " << o.evidence() << "\n";
   }
-  if (v->controller_cpu_share() > 0) {
-    std::cout << "controller: " << v->controller_cpu_share() * 100 << "% of a core over the run\n";
+  if (v.recovered_after_s() >= 0) {
+    out << "recovered " << v.recovered_after_s() << " s after the last heal\n";
   }
-  std::cout << "verdict: " << v->verdict()
-            << (v->signature().empty() ? "" : " (" + v->signature() + ")") << "; " << dir
-            << "/verdict.json\n";
-  return v->verdict() == "pass" ? kExitOk : kExitFail;
+  if (v.victim_agent().locked_kib_max() > 0) {
+    out << "victim agent: " << (v.victim_agent().locked_kib_max() >> 10)
+        << " MiB locked at most, " << v.victim_agent().cpu_share() * 100 << "% of a vCPU at "
+        << v.victim_agent().telemetry_hz() << " Hz telemetry\n";
+  }
+  if (v.controller_cpu_share() > 0) {
+    out << "controller: " << v.controller_cpu_share() * 100 << "% of a core over the run\n";
+  }
+  out << "verdict: " << v.verdict() << (v.signature().empty() ? "" : " (" + v.signature() + ")")
+      << "; " << dir << "/verdict.json\n";
+  return v.verdict() == "pass" ? kExitOk : kExitFail;
 }
 
 // What the commands that run VMs share: a first argument (a file or a run
@@ -368,7 +405,8 @@ absl::StatusOr<VmCommand> ParseVmCommand(const std::vector<std::string>& args, c
 
 int RunCommand(const std::vector<std::string>& args) {
   auto cmd = ParseVmCommand(args, "run needs a scenario file first",
-                            {{"seed", "1"}, {"telemetry-hz", "2"}, {"out", ""}});
+                            {{"seed", "1"}, {"telemetry-hz", "2"}, {"out", ""}, {"junit", ""}},
+                            {"ktap"});
   if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
   const Flags* flags = &cmd->flags;
   auto seed = flags->GetUint("seed");
@@ -381,9 +419,13 @@ int RunCommand(const std::vector<std::string>& args) {
   std::string out = flags->Get("out").empty()
                         ? swapchaos::controller::DefaultOutDir(loaded->scenario.name())
                         : flags->Get("out");
+  RunOutput output{.name = loaded->scenario.name(),
+                   .ktap = flags->Has("ktap"),
+                   .junit = flags->Get("junit")};
+  if (output.ktap) cmd->env.progress = &std::cerr;  // stdout is the harness's
   swapchaos::controller::RunOptions options{.seed = *seed,
                                             .telemetry_hz = static_cast<uint32_t>(*hz)};
-  return Report(swapchaos::controller::RunScenario(*loaded, options, out, cmd->env), out);
+  return Report(swapchaos::controller::RunScenario(*loaded, options, out, cmd->env), out, output);
 }
 
 std::unique_ptr<swapchaos::controller::Controller::Stub> ConnectController(
@@ -493,26 +535,28 @@ int FailStore(const absl::Status& s) {
   return Fail(users ? kExitBadInput : kExitInfra, std::string(s.message()));
 }
 
-// An existing store named by --store, for the commands that only read it.
-absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> ExistingStore(
-    const std::vector<std::string>& args) {
-  auto flags = Flags::Parse(args, {{"store", kDefaultStore}});
-  if (!flags.ok()) return flags.status();
-  return OpenStore(flags->Get("store"), false);
-}
-
 int CampaignStatus(const std::vector<std::string>& args) {
-  auto store = ExistingStore(args);
+  auto flags = Flags::Parse(args, {{"store", kDefaultStore}}, {"json"});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto store = OpenStore(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto campaigns = (*store)->Campaigns();
   if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
+  swapchaos::controller::CampaignStatusOutput json;
+  json.set_tool(swapchaos::controller::ToolVersion());
   for (const auto& c : *campaigns) {
+    auto runs = (*store)->Runs(c.id);
+    if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
+    if (flags->Has("json")) {
+      *json.add_campaigns() = swapchaos::controller::ToCampaignStatus(c, *runs);
+      continue;
+    }
     std::cout << "campaign " << c.id << " " << c.name << " (" << c.file << ", " << c.created_at
               << "): " << c.done << "/" << c.total << " done, " << c.running << " running, "
-              << c.failed << " failed, " << c.errors << " errors\n";
-    auto runs = (*store)->Runs(c.id);
-    if (runs.ok()) std::cout << swapchaos::controller::Summary(*runs);
+              << c.failed << " failed, " << c.errors << " errors\n"
+              << swapchaos::controller::Summary(*runs);
   }
+  if (flags->Has("json")) std::cout << swapchaos::controller::ToJson(json) << "\n";
   return kExitOk;
 }
 
@@ -861,10 +905,19 @@ int WorkerCommand(const std::vector<std::string>& args) {
 }
 
 int Failures(const std::vector<std::string>& args) {
-  auto store = ExistingStore(args);
+  auto flags = Flags::Parse(args, {{"store", kDefaultStore}}, {"json"});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto store = OpenStore(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto failures = (*store)->Failures();
   if (!failures.ok()) return Fail(kExitInfra, std::string(failures.status().message()));
+  if (flags->Has("json")) {
+    swapchaos::controller::FailuresOutput out;
+    out.set_tool(swapchaos::controller::ToolVersion());
+    for (const auto& f : *failures) *out.add_failures() = swapchaos::controller::ToFailureSignature(f);
+    std::cout << swapchaos::controller::ToJson(out) << "\n";
+    return kExitOk;
+  }
   if (failures->empty()) std::cout << "no failing run in the store\n";
   for (const auto& f : *failures) {
     std::cout << f.count << " x \"" << f.signature << "\": first " << f.first_seen << ", last "
@@ -875,26 +928,58 @@ int Failures(const std::vector<std::string>& args) {
 }
 
 int Analyze(const std::vector<std::string>& args) {
-  if (args.size() != 1) return Fail(kExitBadInput, "analyze needs one run directory");
-  return Report(swapchaos::controller::AnalyzeRun(args[0]), args[0]);
+  if (args.empty() || args[0].starts_with("--")) {
+    return Fail(kExitBadInput, "analyze needs a run directory first");
+  }
+  auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()), {{"junit", ""}},
+                            {"ktap"});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto judged = swapchaos::controller::AnalyzeRun(args[0]);
+  RunOutput output{.name = judged.ok() ? judged->scenario() : fs::path(args[0]).filename().string(),
+                   .ktap = flags->Has("ktap"),
+                   .junit = flags->Get("junit")};
+  return Report(judged, args[0], output);
 }
 
-int Check(const std::vector<std::string>& files) {
+int Check(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  bool json = false;
+  for (const std::string& a : args) {
+    if (a == "--json") {
+      json = true;
+    } else if (a.starts_with("--")) {
+      return Fail(kExitBadInput, "unknown flag " + a + " (check SCENARIO... [--json])");
+    } else {
+      files.push_back(a);
+    }
+  }
   if (files.empty()) return Fail(kExitBadInput, "check needs at least one scenario file");
   int rc = kExitOk;
+  swapchaos::controller::CheckOutput report;
+  report.set_tool(swapchaos::controller::ToolVersion());
   for (const std::string& file : files) {
+    swapchaos::controller::ScenarioCheck* c = report.add_files();
+    c->set_file(file);
     auto loaded = swapchaos::controller::LoadScenario(file);
     if (!loaded.ok()) {
-      std::cerr << loaded.status().message() << "\n";
+      c->set_error(std::string(loaded.status().message()));
+      if (!json) std::cerr << c->error() << "\n";
       rc = kExitBadInput;
       continue;
     }
     const auto& s = loaded->scenario;
+    c->set_ok(true);
+    c->set_name(s.name());
+    c->set_faults(static_cast<uint32_t>(s.faults_size()));
+    c->set_generated(s.generator().count());
+    c->set_deadline_s(s.deadline_s());
+    if (json) continue;
     std::cout << file << ": ok: " << s.name() << ", " << s.faults_size()
               << (s.faults_size() == 1 ? " fault" : " faults");
     if (s.generator().count() > 0) std::cout << " + " << s.generator().count() << " drawn from the seed";
     std::cout << ", deadline " << s.deadline_s() << " s\n";
   }
+  if (json) std::cout << swapchaos::controller::ToJson(report) << "\n";
   return rc;
 }
 
@@ -938,7 +1023,8 @@ absl::StatusOr<swapchaos::controller::SeedRange> ParseSeeds(const std::string& t
   return swapchaos::controller::SeedRange{first, static_cast<uint32_t>(last - first + 1)};
 }
 absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& args,
-                                             std::map<std::string, std::string> known) {
+                                             std::map<std::string, std::string> known,
+                                             std::set<std::string> switches = {}) {
   std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   known.insert({{"seeds", "3"},
                 {"jobs", "1"},
@@ -947,7 +1033,8 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
                 {"kernels", DefaultKernelsDir()},
                 {"cache", DefaultCacheDir()},
                 {"agent", self_dir + "/swapchaos-agent"}});
-  auto flags = Flags::Parse(args, WithPlacementFlags(known), {"slurm"});
+  switches.insert("slurm");
+  auto flags = Flags::Parse(args, WithPlacementFlags(known), switches);
   if (!flags.ok()) return flags.status();
   auto seeds = ParseSeeds(flags->Get("seeds"));
   if (!seeds.ok()) return seeds.status();
@@ -960,7 +1047,7 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
 
 int Certify(const std::vector<std::string>& args) {
   auto parsed = ParseSeededFlags(
-      args, {{"kernel", ""}, {"suite", "scenarios/certify"}, {"max-failures", "1"}});
+      args, {{"kernel", ""}, {"suite", "scenarios/certify"}, {"max-failures", "1"}}, {"json"});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
   const swapchaos::controller::SeedRange seeds = parsed->seeds;
@@ -989,6 +1076,11 @@ int Certify(const std::vector<std::string>& args) {
   }
   auto plan = swapchaos::controller::LoadCampaign(campaign_file);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
+  // --json: stdout carries the certificate alone; what people read (this
+  // command's lines, the pool's progress) goes to stderr meanwhile.
+  std::streambuf* stdout_buf = std::cout.rdbuf();
+  if (flags->Has("json")) std::cout.rdbuf(std::cerr.rdbuf());
+  absl::Cleanup restore_stdout = [&] { std::cout.rdbuf(stdout_buf); };
   std::cout << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
             << suite->dir() << ": " << suite->files_size() << " scenarios x seeds "
             << seeds.first << ".." << seeds.first + seeds.count - 1 << "\n";
@@ -1004,6 +1096,7 @@ int Certify(const std::vector<std::string>& args) {
   swapchaos::kernels::Certificate cert =
       swapchaos::controller::MakeCertificate(kernel->manifest, *suite, seeds, *runs);
   cert.set_campaign_file(fs::absolute(campaign_file).string());
+  cert.set_tool(swapchaos::controller::ToolVersion());
   std::error_code ec;
   fs::copy_file(absl::StrCat(out, "/runs/campaign-", ran->id, "-junit.xml"), out + "/junit.xml",
                 fs::copy_options::overwrite_existing, ec);
@@ -1026,6 +1119,10 @@ int Certify(const std::vector<std::string>& args) {
               << sig.example_runs(0) << ")\n";
   }
   std::cout << cert.verdict() << ": " << out << "/certificate.json\n";
+  if (flags->Has("json")) {
+    std::cout.rdbuf(stdout_buf);
+    std::cout << swapchaos::controller::ToJson(cert) << "\n";
+  }
   if (cert.verdict() == "certified") return kExitOk;
   return cert.verdict() == "not certified" ? kExitFail : kExitInfra;
 }
@@ -1185,18 +1282,36 @@ int KernelCommand(const std::vector<std::string>& args) {
       return Fail(kExitBadInput, "kernel show needs a kernel's name or id first");
     }
     auto flags = Flags::Parse(std::vector<std::string>(rest.begin() + show, rest.end()),
-                              {{"kernels", DefaultKernelsDir()}});
+                              {{"kernels", DefaultKernelsDir()}}, {"json"});
     if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    std::vector<swapchaos::kernels::CachedKernel> kernels;
     if (show) {
       auto k = swapchaos::kernels::FindKernel(flags->Get("kernels"), rest[0]);
       if (!k.ok()) return Fail(kExitBadInput, std::string(k.status().message()));
-      std::cout << swapchaos::controller::ToJson(k->manifest) << "\nimage: " << k->image << "\n";
+      kernels.push_back(*std::move(k));
+    } else {
+      auto all = swapchaos::kernels::ListKernels(flags->Get("kernels"));
+      if (!all.ok()) return Fail(kExitInfra, std::string(all.status().message()));
+      kernels = *std::move(all);
+    }
+    if (flags->Has("json")) {
+      swapchaos::controller::KernelListOutput out;
+      out.set_tool(swapchaos::controller::ToolVersion());
+      for (const auto& k : kernels) {
+        auto* entry = out.add_kernels();
+        entry->set_image(k.image);
+        *entry->mutable_manifest() = k.manifest;
+      }
+      std::cout << swapchaos::controller::ToJson(out) << "\n";
       return kExitOk;
     }
-    auto all = swapchaos::kernels::ListKernels(flags->Get("kernels"));
-    if (!all.ok()) return Fail(kExitInfra, std::string(all.status().message()));
-    if (all->empty()) std::cout << "no kernels in " << flags->Get("kernels") << "\n";
-    for (const auto& k : *all) PrintKernel(k);
+    if (show) {
+      std::cout << swapchaos::controller::ToJson(kernels[0].manifest)
+                << "\nimage: " << kernels[0].image << "\n";
+      return kExitOk;
+    }
+    if (kernels.empty()) std::cout << "no kernels in " << flags->Get("kernels") << "\n";
+    for (const auto& k : kernels) PrintKernel(k);
     return kExitOk;
   }
   return Fail(kExitBadInput, "kernel needs build, import, list or show, not '" + sub + "'");

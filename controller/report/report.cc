@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -310,6 +311,89 @@ std::string JUnitXml(const StoredCampaign& c, const std::vector<StoredRun>& runs
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"%s\" tests=\"%d\" "
       "failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.1f\">\n%s</testsuite>\n",
       Esc(c.name), runs.size(), failures, errors, skipped, time, cases);
+}
+
+std::string RunJUnitXml(const std::string& name, const Verdict& v) {
+  int failures = 0, errors = 0, skipped = 0, tests = 0;
+  std::string cases;
+  auto add = [&](const std::string& test, const std::string& body) {
+    ++tests;
+    absl::StrAppend(&cases, "  <testcase classname=\"", Esc(name), "\" name=\"", Esc(test), "\">",
+                    body, "</testcase>\n");
+  };
+  for (const OracleResult& o : v.oracles()) {
+    if (o.outcome() == "fail") {
+      ++failures;
+      add(o.name(), absl::StrCat("<failure message=\"", Esc(o.signature()), "\">",
+                                 Esc(o.evidence()), Esc(o.report().empty() ? "" : "\n" + o.report()),
+                                 "</failure>"));
+    } else if (o.outcome() == "skip") {
+      ++skipped;
+      add(o.name(), absl::StrCat("<skipped message=\"", Esc(o.evidence()), "\"/>"));
+    } else {
+      add(o.name(), "");
+    }
+  }
+  if (v.oracles_size() == 0) {
+    bool error = v.verdict() != "fail";
+    (error ? errors : failures)++;
+    add("run", absl::StrCat(error ? "<error" : "<failure", " message=\"", Esc(v.signature()),
+                            "\"/>"));
+  }
+  return absl::StrFormat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"%s\" tests=\"%d\" "
+      "failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.1f\">\n"
+      "  <properties><property name=\"seed\" value=\"%d\"/><property name=\"kernel\" "
+      "value=\"%s\"/><property name=\"tool\" value=\"%s\"/></properties>\n%s</testsuite>\n",
+      Esc(name), tests, failures, errors, skipped, v.observed_s(), v.seed(),
+      Esc(v.kernel().release()), Esc(v.tool()), cases);
+}
+
+namespace {
+
+// KTAP test names end at " #" and at the line's end.
+std::string KtapName(const std::string& s) {
+  return absl::StrReplaceAll(s, {{"#", "_"}, {"\n", " "}});
+}
+
+// Text as diagnostic lines, each "# ", at `indent`.
+std::string KtapDiagnostic(const std::string& indent, const std::string& text) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    absl::StrAppend(&out, indent, "# ", line, "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RunKtap(const std::string& name, const Verdict& v) {
+  std::string out = absl::StrCat("KTAP version 1\n",
+                                 KtapDiagnostic("", absl::StrCat(v.tool(), ": ", name, " seed ",
+                                                                 v.seed(), " on ",
+                                                                 v.kernel().release())),
+                                 "1..1\n");
+  if (v.oracles_size() > 0) {
+    absl::StrAppend(&out, "  KTAP version 1\n  # Subtest: ", KtapName(name), "\n  1..",
+                    v.oracles_size(), "\n");
+    for (int i = 0; i < v.oracles_size(); ++i) {
+      const OracleResult& o = v.oracles(i);
+      if (o.outcome() == "skip") {
+        absl::StrAppend(&out, "  ok ", i + 1, " ", KtapName(o.name()), " # SKIP ",
+                        KtapName(o.evidence()), "\n");
+        continue;
+      }
+      absl::StrAppend(&out, KtapDiagnostic("  ", o.evidence()),
+                      o.outcome() == "fail" && o.report() != o.evidence() ? KtapDiagnostic("  ", o.report()) : "", "  ",
+                      o.outcome() == "fail" ? "not ok " : "ok ", i + 1, " ", KtapName(o.name()),
+                      "\n");
+    }
+  }
+  if (v.verdict() == "pass") return absl::StrCat(out, "ok 1 ", KtapName(name), "\n");
+  if (v.verdict() == "fail") {
+    return absl::StrCat(out, KtapDiagnostic("", v.signature()), "not ok 1 ", KtapName(name), "\n");
+  }
+  return absl::StrCat(out, "not ok 1 ", KtapName(name), " # ERROR ", KtapName(v.signature()), "\n");
 }
 
 }  // namespace swapchaos::controller

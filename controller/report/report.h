@@ -33,6 +33,18 @@ std::string CertificateHtml(const kernels::Certificate& c, const std::vector<Sto
 // error the harness's message, a run not done yet is skipped.
 std::string JUnitXml(const StoredCampaign& c, const std::vector<StoredRun>& runs);
 
+// One run for CI systems: a testsuite named `name` with a testcase per
+// oracle (a failure carries its signature and evidence, a skip its reason).
+// A run with no oracle judged (verdict "error", or a kernel that failed
+// before the workload, its reason in the signature) is one testcase "run".
+std::string RunJUnitXml(const std::string& name, const Verdict& v);
+
+// The same as KTAP (the kernel's Documentation/dev-tools/ktap.rst), for
+// kselftest-style harnesses: the run is test 1, its oracles its subtests,
+// its result line the verdict; evidence as diagnostic lines. An "error"
+// verdict (ours, not the kernel's) is `not ok ... # ERROR`.
+std::string RunKtap(const std::string& name, const Verdict& v);
+
 }  // namespace swapchaos::controller
 
 #endif  // SWAPCHAOS_CONTROLLER_REPORT_REPORT_H_

@@ -101,6 +101,55 @@ TEST(ReportTest, JUnitCountsEveryOutcome) {
   EXPECT_NE(xml.find("QEMU &lt;exited&gt;"), std::string::npos);
 }
 
+// A run for harnesses: a skipped oracle is a KTAP SKIP and a JUnit
+// skipped, a run we could not judge an ERROR, never a kernel failure.
+TEST(ReportTest, OneRunAsKtapAndJUnit) {
+  Verdict v;
+  v.set_verdict("fail");
+  v.set_signature("page content mismatch");
+  v.set_tool("swapchaos 0.8.0 (commit x)");
+  auto* ok = v.add_oracles();
+  ok->set_name("kernel_set_up");
+  ok->set_outcome("pass");
+  auto* skip = v.add_oracles();
+  skip->set_name("throttled_woken");
+  skip->set_outcome("skip");
+  skip->set_evidence("no throttling");
+  auto* bad = v.add_oracles();
+  bad->set_name("no_data_loss");
+  bad->set_outcome("fail");
+  bad->set_signature("page content mismatch");
+  bad->set_evidence("1 of 4096 bytes differ\nfirst at byte 1234 <&>");
+  std::string ktap = RunKtap("a#b", v);
+  EXPECT_TRUE(ktap.starts_with("KTAP version 1\n# swapchaos 0.8.0 (commit x): a#b seed 0")) << ktap;
+  EXPECT_NE(ktap.find("\n1..1\n  KTAP version 1\n  # Subtest: a_b\n  1..3\n  ok 1 kernel_set_up\n"
+                      "  ok 2 throttled_woken # SKIP no throttling\n"
+                      "  # 1 of 4096 bytes differ\n  # first at byte 1234 <&>\n  not ok 3 no_data_loss\n"
+                      "# page content mismatch\nnot ok 1 a_b\n"),
+            std::string::npos)
+      << ktap;
+  std::string xml = RunJUnitXml("a", v);
+  EXPECT_NE(xml.find("tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\""), std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<failure message=\"page content mismatch\">1 of 4096 bytes differ\nfirst at "
+                     "byte 1234 &lt;&amp;&gt;</failure>"),
+            std::string::npos)
+      << xml;
+
+  Verdict error;
+  error.set_verdict("error");
+  error.set_signature("QEMU exited\nwith status 1");
+  EXPECT_TRUE(RunKtap("a", error).ends_with("\n1..1\nnot ok 1 a # ERROR QEMU exited with status 1\n"))
+      << RunKtap("a", error);
+  EXPECT_NE(RunJUnitXml("a", error).find("errors=\"1\""), std::string::npos);
+  Verdict refused;  // the kernel refused swap on NBD before the workload
+  refused.set_verdict("fail");
+  refused.set_signature("swap on NBD could not be enabled");
+  EXPECT_TRUE(RunKtap("a", refused).ends_with("# swap on NBD could not be enabled\nnot ok 1 a\n"));
+  EXPECT_NE(RunJUnitXml("a", refused).find("<testcase classname=\"a\" name=\"run\"><failure "),
+            std::string::npos);
+}
+
 TEST(ReportTest, CampaignPageLinksEachRunsReport) {
   StoredCampaign c;
   c.id = 3;

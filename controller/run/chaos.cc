@@ -122,6 +122,7 @@ bool WorkloadEnded(const std::optional<agent::Sample>& s) {
 
 absl::StatusOr<Verdict> JudgeAndWrite(const History& h, const std::string& dir) {
   Verdict v = Judge(h);
+  v.set_tool(ToolVersion());
   // The page first: verdict.json is what says a run is judged.
   if (absl::Status st = WriteFileAtomically(dir + "/report.html", RunReportHtml(h, v)); !st.ok()) {
     return st;

@@ -21,11 +21,19 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   std::string out = dir + "/run";
   auto before = test::NetNamespaces();
   int rc = test::RunCli(
-      {"run", std::string(SWAPCHAOS_SCENARIOS) + "/smoke.yaml", "--seed", "7", "--out", out},
+      {"run", std::string(SWAPCHAOS_SCENARIOS) + "/smoke.yaml", "--seed", "7", "--out", out,
+       "--ktap", "--junit", dir + "/junit.xml"},
       dir + "/log", std::chrono::seconds(600));
   std::string log = test::ReadFile(dir + "/log");
   ASSERT_EQ(rc, 0) << log;
   EXPECT_NE(log.find("verdict: pass"), std::string::npos) << log;
+  // For harnesses: KTAP (stdout, here merged with the progress on stderr)
+  // and JUnit, the oracles as tests.
+  EXPECT_NE(log.find("KTAP version 1\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\n  1..11\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\nok 1 smoke\n"), std::string::npos) << log;
+  std::string junit = test::ReadFile(dir + "/junit.xml");
+  EXPECT_NE(junit.find("tests=\"11\" failures=\"0\" errors=\"0\""), std::string::npos) << junit;
   for (const char* f : {"verdict.json", "meta.json", "scenario.json", "trace.jsonl",
                         "telemetry.jsonl", "wire-telemetry.jsonl", "console.log"}) {
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
@@ -35,6 +43,7 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
       google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/verdict.json"), &v).ok());
   EXPECT_EQ(v.verdict(), "pass");
   EXPECT_EQ(v.seed(), 7u);
+  EXPECT_TRUE(v.tool().starts_with("swapchaos 0.")) << v.tool();
   EXPECT_EQ(v.oracles_size(), 11);  // every oracle of the table reported
   // Loss on both wire NICs and a cable pull, each applied and reverted.
   std::string trace = test::ReadFile(out + "/trace.jsonl");

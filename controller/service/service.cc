@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/campaign/campaign.h"
+#include "controller/report/listings.h"
 #include "controller/run/replay.h"
 
 namespace swapchaos::controller {
@@ -13,21 +14,6 @@ namespace {
 
 grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
-
-void ToProto(const StoredRun& r, RunRecord* out) {
-  out->set_id(r.id);
-  out->set_campaign(r.campaign);
-  out->set_scenario(r.scenario);
-  out->set_seed(r.seed);
-  out->set_kernel(r.kernel);
-  out->set_status(r.status);
-  out->set_verdict(r.verdict);
-  out->set_signature(r.signature);
-  out->set_error(r.error);
-  out->set_dir(r.dir);
-  out->set_attempts(static_cast<uint32_t>(r.attempts));
-  out->set_wall_s(r.wall_s);
 }
 
 }  // namespace
@@ -99,7 +85,7 @@ grpc::Status ControllerService::ListRuns(grpc::ServerContext*, const ListRunsReq
                                          RunList* reply) {
   auto runs = store_.Runs(req->campaign());
   if (!runs.ok()) return ToGrpc(runs.status());
-  for (const StoredRun& r : *runs) ToProto(r, reply->add_runs());
+  for (const StoredRun& r : *runs) *reply->add_runs() = ToRunRecord(r);
   return grpc::Status::OK;
 }
 
@@ -107,7 +93,7 @@ grpc::Status ControllerService::GetRun(grpc::ServerContext*, const GetRunRequest
                                        RunRecord* reply) {
   auto run = store_.Run(req->id());
   if (!run.ok()) return ToGrpc(run.status());
-  ToProto(*run, reply);
+  *reply = ToRunRecord(*run);
   return grpc::Status::OK;
 }
 
