@@ -478,6 +478,11 @@ absl::StatusOr<History> LoadHistory(const std::string& dir) {
       return absl::InvalidArgumentError(std::string(s.message()));
     }
   }
+  // The wire's figures only draw a chart: a run without them is still judged.
+  if (absl::Status s = ReadJsonLines(dir + "/wire-telemetry.jsonl", &h.wire);
+      !s.ok() && !absl::IsNotFound(s)) {
+    return absl::InvalidArgumentError(std::string(s.message()));
+  }
   std::ifstream console(dir + "/console.log");
   std::ostringstream ss;
   ss << console.rdbuf();

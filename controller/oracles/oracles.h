@@ -21,6 +21,7 @@ struct History {
   std::vector<agent::Sample> victim;  // telemetry.jsonl
   std::vector<FaultEvent> faults;     // trace.jsonl
   std::string console;                // console.log
+  std::vector<agent::Sample> wire;    // wire-telemetry.jsonl, for the report
 };
 
 absl::StatusOr<History> LoadHistory(const std::string& run_dir);

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,8 +39,20 @@ std::string Short(double v) {
 
 constexpr double kW = 900, kH = 150, kLeft = 60, kRight = 10, kTop = 22, kBottom = 22;
 
+// A sampling gap: more than three usual intervals (and over 1.5 s) between
+// two points. The line breaks there instead of bridging what was not seen.
+double GapAfter(const Series& s) {
+  std::vector<double> dts;
+  for (size_t i = 1; i < s.points.size(); ++i) dts.push_back(s.points[i].first - s.points[i - 1].first);
+  if (dts.empty()) return 1e300;
+  std::nth_element(dts.begin(), dts.begin() + dts.size() / 2, dts.end());
+  return std::max(1.5, 3 * dts[dts.size() / 2]);
+}
+
+// `markers`: instants (a link death, a reconnect) drawn as dashed lines.
 std::string Chart(const std::string& title, const std::vector<Series>& series,
-                  const std::vector<Window>& windows, double t_end) {
+                  const std::vector<Window>& windows, double t_end,
+                  const std::vector<Window>& markers = {}) {
   double y_max = 1;
   for (const Series& s : series) {
     for (const auto& [t, y] : s.points) y_max = std::max(y_max, y);
@@ -71,17 +85,31 @@ std::string Chart(const std::string& title, const std::vector<Series>& series,
     absl::StrAppendFormat(&svg, "<text x=\"%.1f\" y=\"%.0f\" class=\"l\" text-anchor=\"middle\">%.0f s</text>",
                           x(t), kH - 6, t);
   }
-  double legend_x = kLeft + 200;
+  for (const Window& m : markers) {
+    absl::StrAppendFormat(&svg,
+                          "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" class=\"mark\">"
+                          "<title>%s</title></line>",
+                          x(m.from), kTop, x(m.from), kH - kBottom, Esc(m.label));
+  }
+  double legend_x = kLeft + std::max(200.0, 8.0 * static_cast<double>(title.size()) + 16);
   for (const Series& s : series) {
     std::string d;
+    const double gap = GapAfter(s);
+    double last = -1e300;
     for (const auto& [t, v] : s.points) {
-      absl::StrAppendFormat(&d, "%s%.1f,%.1f", d.empty() ? "M" : " L", x(t), y(v));
+      absl::StrAppendFormat(&d, "%s%.1f,%.1f", t - last > gap ? " M" : " L", x(t), y(v));
+      last = t;
     }
+    // The legend's colour is a swatch and an inline style: the .l rule
+    // would override a fill attribute.
     absl::StrAppendFormat(&svg,
                           "<path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"/>"
-                          "<text x=\"%.0f\" y=\"14\" class=\"l\" fill=\"%s\">%s</text>",
-                          d, s.color, legend_x, s.color, Esc(s.name));
-    legend_x += 150;
+                          "<line x1=\"%.0f\" y1=\"10\" x2=\"%.0f\" y2=\"10\" stroke=\"%s\" "
+                          "stroke-width=\"3\"/><text x=\"%.0f\" y=\"14\" class=\"l\" "
+                          "style=\"fill:%s\">%s</text>",
+                          d, s.color, legend_x, legend_x + 14, s.color, legend_x + 18, s.color,
+                          Esc(s.name));
+    legend_x += 200;
   }
   return svg + "</svg>";
 }
@@ -97,12 +125,36 @@ std::string FaultKindName(const scenario::Fault& f) {
   return field ? field->name() : "?";
 }
 
+// Each sample's time in seconds from the workload's start (t0, host ms), by
+// the guest's own clock: its uptime plus the smallest host-minus-uptime
+// offset seen (the sample that reached the host fastest). A burst of samples
+// delivered after a stall so lands where each was taken, not all at once.
+std::vector<double> SampleTimes(const std::vector<agent::Sample>& samples, int64_t t0) {
+  int64_t offset = std::numeric_limits<int64_t>::max();
+  for (const agent::Sample& s : samples) {
+    if (s.uptime_ms() > 0) offset = std::min(offset, s.host_unix_ms() - static_cast<int64_t>(s.uptime_ms()));
+  }
+  std::vector<double> out;
+  for (const agent::Sample& s : samples) {
+    int64_t ms = s.uptime_ms() > 0 ? static_cast<int64_t>(s.uptime_ms()) + offset : s.host_unix_ms();
+    out.push_back(static_cast<double>(ms - t0) / 1000.0);
+  }
+  return out;
+}
+
+// `delta` over the guest time between two samples; none when no time passed
+// or a counter went back (a reset).
+std::optional<double> PerSecond(const agent::Sample& now, const agent::Sample& before, double delta) {
+  if (now.uptime_ms() <= before.uptime_ms() || delta < 0) return std::nullopt;
+  return delta * 1000.0 / static_cast<double>(now.uptime_ms() - before.uptime_ms());
+}
+
 constexpr char kStyle[] = R"css(
 body{font:14px system-ui,sans-serif;margin:24px;color:#222}
 h1{font-size:20px} h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 .pass{color:#17702a;font-weight:600} .fail{color:#b00020;font-weight:600} .skip,.error{color:#8a6d00;font-weight:600}
-.fault{fill:#f3b5b5;fill-opacity:.45} .ax{stroke:#888} .t{font-weight:600;font-size:13px} .l{font-size:11px;fill:#555}
+.fault{fill:#f3b5b5;fill-opacity:.45} .ax{stroke:#888} .mark{stroke:#333;stroke-dasharray:3 3} .t{font-weight:600;font-size:13px} .l{font-size:11px;fill:#555}
 svg{display:block;margin:6px 0}
 pre.report{background:#f6f6f6;border:1px solid #ddd;padding:8px;font-size:12px;overflow-x:auto}
 )css";
@@ -132,26 +184,55 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
   std::vector<Window> windows;
   for (auto& [i, w] : by_fault) windows.push_back(w);
 
+  const std::vector<double> at = SampleTimes(h.victim, t0);
   Series in{"swap-in pages/s", "#1f77b4", {}}, out{"swap-out pages/s", "#d62728", {}};
   Series free_mib{"MemFree MiB", "#2ca02c", {}}, avail{"MemAvailable MiB", "#9467bd", {}};
   Series some{"PSI some avg10 %", "#ff7f0e", {}}, full{"PSI full avg10 %", "#8c564b", {}};
   Series throttled{"tasks in throttle_direct_reclaim", "#e377c2", {}};
-  const agent::Sample* prev = nullptr;
-  for (const agent::Sample& s : h.victim) {
-    double t = secs(s.host_unix_ms());
+  Series inflight{"reads and writes in flight", "#17becf", {}};
+  std::vector<Window> link_events;
+  for (size_t i = 0; i < h.victim.size(); ++i) {
+    const agent::Sample& s = h.victim[i];
+    const double t = at[i];
     if (t < 0) continue;
-    if (prev != nullptr && s.uptime_ms() > prev->uptime_ms()) {
-      double dt = static_cast<double>(s.uptime_ms() - prev->uptime_ms()) / 1000.0;
-      in.points.push_back({t, (Get(s.vmstat(), "pswpin") - Get(prev->vmstat(), "pswpin")) / dt});
-      out.points.push_back(
-          {t, (Get(s.vmstat(), "pswpout") - Get(prev->vmstat(), "pswpout")) / dt});
+    if (i > 0) {
+      const agent::Sample& p = h.victim[i - 1];
+      auto rate = [&](uint64_t now, uint64_t before) {
+        return PerSecond(s, p, static_cast<double>(now) - static_cast<double>(before));
+      };
+      if (auto r = rate(Get(s.vmstat(), "pswpin"), Get(p.vmstat(), "pswpin"))) in.points.push_back({t, *r});
+      if (auto r = rate(Get(s.vmstat(), "pswpout"), Get(p.vmstat(), "pswpout"))) out.points.push_back({t, *r});
+      if (s.nbd_link_deaths() > p.nbd_link_deaths()) {
+        link_events.push_back({t, t, absl::StrCat("NBD link dead (", s.nbd_link_deaths(), ")")});
+      }
+      if (s.nbd_reconnects() > p.nbd_reconnects()) {
+        link_events.push_back({t, t, absl::StrCat("NBD reconnected (", s.nbd_reconnects(), ")")});
+      }
     }
     free_mib.points.push_back({t, Get(s.meminfo_kib(), "MemFree") / 1024.0});
     avail.points.push_back({t, Get(s.meminfo_kib(), "MemAvailable") / 1024.0});
     some.points.push_back({t, s.memory_some().avg10()});
     full.points.push_back({t, s.memory_full().avg10()});
     throttled.points.push_back({t, static_cast<double>(s.throttled_now_size())});
-    prev = &s;
+    inflight.points.push_back({t, static_cast<double>(s.nbd_inflight_reads() + s.nbd_inflight_writes())});
+  }
+  // The wire's view: what it forwarded each way (data0 faces the victim,
+  // data1 the server).
+  const std::vector<double> wire_at = SampleTimes(h.wire, t0);
+  Series to_server{"victim to server MB/s", "#d62728", {}}, to_victim{"server to victim MB/s", "#1f77b4", {}};
+  for (size_t i = 1; i < h.wire.size(); ++i) {
+    const agent::Sample& s = h.wire[i];
+    const agent::Sample& p = h.wire[i - 1];
+    if (wire_at[i] < 0) continue;
+    auto mb = [&](const char* nic) {
+      auto now = s.net_dev().find(nic), before = p.net_dev().find(nic);
+      if (now == s.net_dev().end() || before == p.net_dev().end()) return std::optional<double>();
+      auto r = PerSecond(s, p, static_cast<double>(now->second.rx_bytes()) -
+                                   static_cast<double>(before->second.rx_bytes()));
+      return r ? std::optional<double>(*r / 1e6) : std::nullopt;
+    };
+    if (auto r = mb("data0")) to_server.points.push_back({wire_at[i], *r});
+    if (auto r = mb("data1")) to_victim.points.push_back({wire_at[i], *r});
   }
 
   std::string body = absl::StrCat(
@@ -187,6 +268,11 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
     absl::StrAppend(&body, Chart("Free memory", {free_mib, avail}, windows, t_end));
     absl::StrAppend(&body, Chart("Memory pressure (PSI)", {some, full}, windows, t_end));
     absl::StrAppend(&body, Chart("Throttled direct reclaimers", {throttled}, windows, t_end));
+    absl::StrAppend(&body, Chart("NBD requests (dashed: link dead or reconnected)", {inflight},
+                                 windows, t_end, link_events));
+    if (!h.wire.empty()) {
+      absl::StrAppend(&body, Chart("The wire forwards", {to_server, to_victim}, windows, t_end));
+    }
   }
   absl::StrAppend(&body,
                   "<h2>Faults</h2><table><tr><th>fault</th><th>action</th><th>planned s</th>"

@@ -19,9 +19,11 @@ TEST(ReportTest, RunPageHasVerdictTimelinesAndShadedFaults) {
   v.mutable_oracles(0)->set_evidence("a <b> & \"c\"");
   std::string html = RunReportHtml(*h, v);
   EXPECT_NE(html.find("<span class=\"pass\">pass</span>"), std::string::npos);
-  EXPECT_EQ(Count(html, "<svg"), 4u);
-  // Each of the scenario's faults shaded on each of the four charts.
-  EXPECT_EQ(Count(html, "class=\"fault\""), 4u * h->scenario.faults_size());
+  EXPECT_EQ(Count(html, "<svg"), 5u);  // no wire telemetry recorded in this one
+  // Each of the scenario's faults shaded on each of the five charts.
+  EXPECT_EQ(Count(html, "class=\"fault\""), 5u * h->scenario.faults_size());
+  // Legends in their series' colours.
+  EXPECT_NE(html.find("style=\"fill:#d62728\">swap-out pages/s</text>"), std::string::npos);
   EXPECT_NE(html.find("faults[1] netem"), std::string::npos);
   EXPECT_NE(html.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
   EXPECT_EQ(html.find("<b>"), std::string::npos);
@@ -99,6 +101,47 @@ TEST(ReportTest, JUnitCountsEveryOutcome) {
   EXPECT_EQ(Count(xml, "<testcase "), 4u);
   EXPECT_NE(xml.find("<failure message=\"workload task killed: Bus error\">"), std::string::npos);
   EXPECT_NE(xml.find("QEMU &lt;exited&gt;"), std::string::npos);
+}
+
+// Samples 0.5 s apart by the guest's clock, a 10 s stall in sampling, then
+// a burst delivered at once: the stall is a gap in every line, the burst's
+// rate is over the guest's intervals (100 pages in 0.5 s = 200/s, never
+// more), a dead NBD link and its reconnect are marked, the wire is charted.
+TEST(ReportTest, GapsAreGapsAndBurstsKeepTheirRate) {
+  History h;
+  h.meta.set_workload_start_unix_ms(1'000'000);
+  h.meta.set_observed_until_unix_ms(1'030'000);
+  uint64_t pswpout = 0;
+  auto add = [&](std::vector<agent::Sample>* to, uint64_t uptime_ms, int64_t host_ms) {
+    agent::Sample s;
+    s.set_uptime_ms(uptime_ms);
+    s.set_host_unix_ms(host_ms);
+    (*s.mutable_vmstat())["pswpout"] = pswpout += 100;
+    (*s.mutable_net_dev())["data0"].set_rx_bytes(pswpout * 4096);
+    s.set_nbd_link_deaths(uptime_ms >= 20'000 ? 1 : 0);
+    s.set_nbd_reconnects(uptime_ms >= 22'000 ? 1 : 0);
+    to->push_back(s);
+  };
+  for (uint64_t ms = 0; ms <= 5000; ms += 500) add(&h.victim, 10'000 + ms, 1'000'000 + ms + 20);
+  // Taken every 0.5 s from 15 s to 25 s of uptime, all delivered at 1'025'100.
+  for (uint64_t ms = 15'000; ms <= 25'000; ms += 500) add(&h.victim, 10'000 + ms, 1'025'100);
+  pswpout = 0;
+  for (uint64_t ms = 0; ms <= 5000; ms += 500) add(&h.wire, 10'000 + ms, 1'000'000 + ms + 20);
+  Verdict v;
+  v.set_verdict("pass");
+  std::string html = RunReportHtml(h, v);
+  EXPECT_EQ(Count(html, "<svg"), 6u);
+  EXPECT_NE(html.find("The wire forwards"), std::string::npos);
+  EXPECT_EQ(Count(html, "class=\"mark\""), 2u);
+  EXPECT_NE(html.find("<title>NBD link dead (1)</title>"), std::string::npos);
+  // Every line of the victim's charts starts once and breaks once, at the stall.
+  size_t swap = html.find("Swap traffic");
+  size_t path = html.find("stroke=\"#d62728\"", swap);
+  size_t d = html.rfind("d=\"", path);
+  std::string line = html.substr(d, path - d);
+  EXPECT_EQ(Count(line, " M"), 2u) << line;
+  // The y axis tops out at the true rate, 200 pages/s.
+  EXPECT_NE(html.find(">200</text>", swap), std::string::npos);
 }
 
 // A run for harnesses: a skipped oracle is a KTAP SKIP and a JUnit
