@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controller/report/listings.h"
 #include "controller/report/report.h"
 #include "controller/run/chaos.h"
 #include "controller/scenario/scenario.h"
@@ -124,29 +125,16 @@ int MaxJobs(int asked, uint32_t victim_memory_mib) {
 }
 
 std::string Summary(const std::vector<StoredRun>& runs) {
-  struct Counts {
-    int pass = 0, fail = 0, error = 0, pending = 0;
-  };
-  std::map<std::pair<std::string, std::string>, Counts> by;
-  std::map<std::string, std::vector<const StoredRun*>> failures;
-  for (const StoredRun& r : runs) {
-    Counts& c = by[{fs::path(r.scenario).filename().string(), r.kernel.empty() ? "default" : r.kernel}];
-    if (r.status == "done" && r.verdict == "pass") ++c.pass;
-    if (r.status == "done" && r.verdict == "fail") {
-      ++c.fail;
-      failures[r.signature].push_back(&r);
-    }
-    if (r.status == "error") ++c.error;
-    if (r.status == "pending" || r.status == "running") ++c.pending;
-  }
+  const RunTally tally = Tally(runs);
   std::string out = absl::StrFormat("%-28s %-24s %5s %5s %6s %8s\n", "scenario", "kernel", "pass",
                                     "fail", "error", "not run");
-  for (const auto& [key, c] : by) {
-    absl::StrAppend(&out, absl::StrFormat("%-28s %-24s %5d %5d %6d %8d\n", key.first, key.second,
+  for (const auto& [key, c] : tally.by_scenario_kernel) {
+    absl::StrAppend(&out, absl::StrFormat("%-28s %-24s %5d %5d %6d %8d\n", key.first, c.kernel_label,
                                           c.pass, c.fail, c.error, c.pending));
   }
-  for (const auto& [sig, list] : failures) {
-    absl::StrAppend(&out, "failure \"", sig, "\": ", list.size(), " runs, e.g. ", list[0]->dir,
+  for (const auto& [sig, list] : tally.failures) {
+    absl::StrAppend(&out, "failure \"", sig, "\": ", list.size(),
+                    list.size() == 1 ? " run: " : " runs, e.g. ", list[0]->dir,
                     "\n");
   }
   for (const StoredRun& r : runs) {

@@ -76,12 +76,17 @@ TEST(CampaignTest, SummaryCountsAndSignatures) {
   runs[1].verdict = "fail";
   runs[1].signature = "OOM kill";
   runs[1].dir = "runs/c/2.1";
+  runs[1].kernel = "/k/0123/bzImage";
+  runs[1].kernel_release = "6.1.0-test";
   runs[2] = runs[0];
   runs[2].status = "error";
   runs[2].error = "QEMU exited";
   std::string s = Summary(runs);
   EXPECT_NE(s.find("smoke.yaml"), std::string::npos) << s;
-  EXPECT_NE(s.find("failure \"OOM kill\": 1 runs, e.g. runs/c/2.1"), std::string::npos) << s;
+  EXPECT_NE(s.find("failure \"OOM kill\": 1 run: runs/c/2.1"), std::string::npos) << s;
+  // A kernel is named by the release its runs reported, not its image's path.
+  EXPECT_NE(s.find("6.1.0-test"), std::string::npos) << s;
+  EXPECT_EQ(s.find("/k/0123"), std::string::npos) << s;
   EXPECT_NE(s.find("QEMU exited"), std::string::npos) << s;
 }
 

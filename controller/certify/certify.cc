@@ -18,14 +18,6 @@ namespace fs = std::filesystem;
 using kernels::Certificate;
 using kernels::CertifySuite;
 
-double WilsonLower95(int passes, int runs) {
-  if (runs <= 0) return 0;
-  const double z = 1.959963984540054, n = runs, p = static_cast<double>(passes) / n;
-  double centre = p + z * z / (2 * n);
-  double margin = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
-  return std::max(0.0, (centre - margin) / (1 + z * z / n));
-}
-
 absl::StatusOr<CertifySuite> LoadSuite(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {

@@ -7,17 +7,13 @@
 
 #include "absl/status/statusor.h"
 #include "controller/campaign/campaign.h"
+#include "controller/report/listings.h"  // WilsonLower95
 #include "controller/store/store.h"
 #include "swapchaos/kernel.pb.h"
 
 // Certification: a kernel run against a fixed suite of scenarios over N
 // seeds each (as a campaign), and the certificate that says what came of it.
 namespace swapchaos::controller {
-
-// The lower bound of the Wilson score interval at 95% for `passes` out of
-// `runs` (0 when runs is 0): how low the true pass rate may be, given what
-// was seen. 3 of 3 gives 0.44, 30 of 30 gives 0.89.
-double WilsonLower95(int passes, int runs);
 
 // A suite directory: its *.yaml scenarios (in name order), each loaded and
 // checked, and its identity. Bad input names the file, line and field.

@@ -1115,7 +1115,8 @@ int Certify(const std::vector<std::string>& args) {
               << " (95%)\n";
   }
   for (const auto& sig : cert.signatures()) {
-    std::cout << "  signature: " << sig.signature() << " (" << sig.count() << " runs, e.g. "
+    std::cout << "  signature: " << sig.signature() << " (" << sig.count()
+              << (sig.count() == 1 ? " run: " : " runs, e.g. ")
               << sig.example_runs(0) << ")\n";
   }
   std::cout << cert.verdict() << ": " << out << "/certificate.json\n";

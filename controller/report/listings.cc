@@ -1,6 +1,39 @@
 #include "controller/report/listings.h"
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
 namespace swapchaos::controller {
+
+double WilsonLower95(int passes, int runs) {
+  if (runs <= 0) return 0;
+  const double z = 1.959963984540054, n = runs, p = static_cast<double>(passes) / n;
+  double centre = p + z * z / (2 * n);
+  double margin = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  return std::max(0.0, (centre - margin) / (1 + z * z / n));
+}
+
+RunTally Tally(const std::vector<StoredRun>& runs) {
+  RunTally t;
+  for (const StoredRun& r : runs) {
+    RunTally::Counts& c =
+        t.by_scenario_kernel[{std::filesystem::path(r.scenario).filename().string(),
+                              r.kernel.empty() ? "default" : r.kernel}];
+    if (c.kernel_label.empty() || !r.kernel_release.empty()) {
+      c.kernel_label = r.kernel_release.empty() ? (r.kernel.empty() ? "default" : r.kernel)
+                                                : r.kernel_release;
+    }
+    if (r.status == "done" && r.verdict == "pass") ++c.pass;
+    if (r.status == "done" && r.verdict == "fail") {
+      ++c.fail;
+      t.failures[r.signature].push_back(&r);
+    }
+    if (r.status == "error") ++c.error;
+    if (r.status == "pending" || r.status == "running") ++c.pending;
+  }
+  return t;
+}
 
 RunRecord ToRunRecord(const StoredRun& r) {
   RunRecord out;

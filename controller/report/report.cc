@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "controller/report/listings.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -291,6 +292,11 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
 
 namespace {
 
+// A run's report.html, relative to the page that links it.
+std::string ReportLink(const std::string& run_dir, const std::string& relative_to) {
+  return std::filesystem::path(run_dir).lexically_relative(relative_to).string() + "/report.html";
+}
+
 // A row per run, linking each run's report.html.
 std::string RunsTable(const std::vector<StoredRun>& runs, const std::string& relative_to) {
   std::string t =
@@ -298,9 +304,7 @@ std::string RunsTable(const std::vector<StoredRun>& runs, const std::string& rel
       "<th>signature or error</th><th>wall s</th></tr>";
   for (const StoredRun& r : runs) {
     std::string outcome = r.status == "done" ? r.verdict : r.status;
-    std::string link =
-        std::filesystem::path(r.dir).lexically_relative(relative_to).string() + "/report.html";
-    absl::StrAppend(&t, "<tr><td><a href=\"", Esc(link), "\">", r.id, "</a></td><td>",
+    absl::StrAppend(&t, "<tr><td><a href=\"", Esc(ReportLink(r.dir, relative_to)), "\">", r.id, "</a></td><td>",
                     Esc(std::filesystem::path(r.scenario).filename().string()), "</td><td>",
                     r.seed, "</td><td>", Esc(r.kernel_release.empty() ? (r.kernel.empty() ? "default" : r.kernel) : r.kernel_release),
                     "</td><td class=\"", Esc(outcome), "\">", Esc(outcome), "</td><td>",
@@ -326,7 +330,33 @@ std::string CampaignReportHtml(const StoredCampaign& c, const std::vector<Stored
                                   " runs: <span class=\"pass\">", pass,
                                   " pass</span>, <span class=\"fail\">", fail,
                                   " fail</span>, <span class=\"error\">", error,
-                                  " error</span>.</p>", RunsTable(runs, relative_to));
+                                  " error</span>.</p>");
+  // Pass rates per scenario and kernel, then what failed and where to look.
+  const RunTally tally = Tally(runs);
+  absl::StrAppend(&body, "<h2>Pass rates</h2><table><tr><th>scenario</th><th>kernel</th><th>pass</th>"
+                         "<th>fail</th><th>error</th><th>not run</th><th>pass rate &ge; (95%)</th></tr>");
+  for (const auto& [key, n] : tally.by_scenario_kernel) {
+    absl::StrAppend(&body, "<tr><td>", Esc(key.first), "</td><td>", Esc(n.kernel_label), "</td><td>",
+                    n.pass, "</td><td class=\"", n.fail ? "fail" : "", "\">", n.fail, "</td><td>",
+                    n.error, "</td><td>", n.pending, "</td><td>",
+                    absl::StrFormat("%.2f", WilsonLower95(n.pass, n.pass + n.fail)), "</td></tr>");
+  }
+  absl::StrAppend(&body, "</table>");
+  if (!tally.failures.empty()) {
+    absl::StrAppend(&body, "<h2>Failure signatures</h2><table><tr><th>signature</th><th>runs</th>"
+                           "<th>examples</th></tr>");
+    for (const auto& [signature, list] : tally.failures) {
+      std::string examples;
+      for (size_t i = 0; i < list.size() && i < 3; ++i) {
+        absl::StrAppend(&examples, i ? ", " : "", "<a href=\"", Esc(ReportLink(list[i]->dir, relative_to)),
+                        "\">run ", list[i]->id, "</a>");
+      }
+      absl::StrAppend(&body, "<tr><td class=\"fail\">", Esc(signature), "</td><td>", list.size(),
+                      "</td><td>", examples, "</td></tr>");
+    }
+    absl::StrAppend(&body, "</table>");
+  }
+  absl::StrAppend(&body, "<h2>Runs</h2>", RunsTable(runs, relative_to));
   return Page(absl::StrCat("swapchaos campaign ", c.name), body);
 }
 
@@ -351,18 +381,24 @@ std::string CertificateHtml(const kernels::Certificate& c, const std::vector<Sto
   absl::StrAppend(&body, "</table>");
   if (c.signatures_size() > 0) {
     absl::StrAppend(&body, "<h2>Failure signatures</h2><table><tr><th>signature</th><th>runs</th>"
-                           "<th>scenarios</th></tr>");
+                           "<th>scenarios</th><th>examples</th></tr>");
     for (const kernels::SignatureSeen& s : c.signatures()) {
+      std::string examples;
+      for (const std::string& dir : s.example_runs()) {
+        absl::StrAppend(&examples, examples.empty() ? "" : ", ", "<a href=\"",
+                        Esc(ReportLink(dir, relative_to)), "\">",
+                        Esc(std::filesystem::path(dir).filename().string()), "</a>");
+      }
       absl::StrAppend(&body, "<tr><td class=\"fail\">", Esc(s.signature()), "</td><td>", s.count(),
-                      "</td><td>", Esc(absl::StrJoin(s.scenarios(), ", ")), "</td></tr>");
+                      "</td><td>", Esc(absl::StrJoin(s.scenarios(), ", ")), "</td><td>", examples,
+                      "</td></tr>");
     }
     absl::StrAppend(&body, "</table>");
   }
   absl::StrAppend(&body, "<h2>Runs</h2>", RunsTable(runs, relative_to));
   for (const StoredRun& r : runs) {
     if (r.status != "done" || r.verdict != "fail") continue;
-    std::string link =
-        std::filesystem::path(r.dir).lexically_relative(relative_to).string() + "/report.html";
+    std::string link = ReportLink(r.dir, relative_to);
     absl::StrAppend(&body, "<h2>Run ", r.id, ": ", Esc(std::filesystem::path(r.scenario).filename().string()),
                     ", seed ", r.seed, ": ", Esc(r.signature), "</h2><iframe src=\"", Esc(link),
                     "\" style=\"width:100%;height:900px;border:1px solid #ccc\"></iframe>");

@@ -201,6 +201,15 @@ TEST(ReportTest, CampaignPageLinksEachRunsReport) {
   EXPECT_NE(html.find("href=\"1.1/report.html\""), std::string::npos) << html;
   EXPECT_NE(html.find("1 pass"), std::string::npos);
   EXPECT_NE(html.find("1 fail"), std::string::npos);
+  // One pass of two judged: the Wilson bound of 1/2, and the failure's signature with its run.
+  EXPECT_NE(html.find("<td>smoke.yaml</td><td>default</td><td>1</td><td class=\"fail\">1</td>"
+                      "<td>1</td><td>1</td><td>0.09</td>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td class=\"fail\">workload task killed: Bus error</td><td>1</td>"
+                      "<td><a href=\"2.1/report.html\">run 2</a></td>"),
+            std::string::npos)
+      << html;
 }
 
 }  // namespace
