@@ -15,12 +15,6 @@ constexpr size_t kLanes = 4;
 
 uint64_t Expected(size_t word, uint64_t pattern) { return pattern + kStep * word; }
 
-Words4 Load(const uint64_t* p) {
-  Words4 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 }  // namespace
 
 void MarkPage(uint64_t* page, size_t words, uint64_t pattern) {
@@ -39,7 +33,9 @@ std::optional<PageMismatch> CheckPage(const uint64_t* page, size_t words, uint64
   const Words4 step = {kStep * kLanes, kStep * kLanes, kStep * kLanes, kStep * kLanes};
   Words4 diff = {0, 0, 0, 0};
   for (size_t w = 0; w < words; w += kLanes) {
-    diff |= Load(&page[w]) ^ v;
+    Words4 got;
+    std::memcpy(&got, &page[w], sizeof(got));
+    diff |= got ^ v;
     v += step;
   }
   if ((diff[0] | diff[1] | diff[2] | diff[3]) == 0) return std::nullopt;
