@@ -9,13 +9,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
 
 #include "controller/service/service.h"
 #include "gtest/gtest.h"
-#include "testing/shell.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -37,9 +37,13 @@ int ConnectAndProbe(const std::string& path) {
 }
 
 TEST(PeerCheckedListenerTest, OnlyRootAndTheOwnerGetIn) {
-  std::string dir = test::UniqueTempDir();
-  std::string path = dir + "/c.sock";
-  fs::remove(path);
+  // Under /tmp, not the build tree: the other user must pass through every
+  // directory above the socket, and a clone may sit under a root-only one
+  // (/root, a CI's mktemp -d).
+  char tmpl[] = "/tmp/swapchaos-listener.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  const std::string path = dir + "/c.sock";
   auto store = Store::Open(dir + "/store.db");
   ASSERT_TRUE(store.ok()) << store.status();
   ControllerService service(**store, BootEnv{});
@@ -89,6 +93,7 @@ TEST(PeerCheckedListenerTest, OnlyRootAndTheOwnerGetIn) {
   listener->reset();
   EXPECT_FALSE(fs::exists(path));
   server->Shutdown();
+  fs::remove_all(dir);
 }
 
 TEST(PeerCheckedListenerTest, BadPathsAreNamed) {
