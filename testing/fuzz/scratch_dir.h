@@ -13,7 +13,8 @@ namespace swapchaos::test {
 // made on first use and removed when the fuzzer (or the replay test) exits:
 // a minute of fuzzing leaves nothing in /tmp.
 inline const std::string& FuzzScratchDir() {
-  // Never destroyed: the exit handler below runs after static destructors.
+  // Never destroyed: a static string would be destroyed before the exit
+  // handler below (registered first, run last) reads it.
   static const std::string* dir = [] {
     std::string tmpl = (std::filesystem::temp_directory_path() / "swapchaos-fuzz.XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
