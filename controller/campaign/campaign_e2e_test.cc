@@ -64,6 +64,18 @@ std::pair<int, int> CheckAgentsAreTheControllersAlone(const std::string& runs) {
   return {qemus, static_cast<int>(paths.size())};
 }
 
+// The scratch directory of the run whose QEMUs mention `runs`: where their
+// QMP sockets are.
+std::string RunWorkDir(const std::string& runs) {
+  for (std::string cmdline : test::ProcessesMentioning(runs)) {
+    size_t end = cmdline.find("/victim-qmp.sock");
+    if (cmdline.find("qemu-system") != 0 || end == std::string::npos) continue;
+    size_t start = cmdline.rfind("unix:", end) + 5;  // -qmp unix:PATH,server=on
+    return cmdline.substr(start, end - start);
+  }
+  return "";
+}
+
 // On both stores: the embedded SQLite file and PostgreSQL.
 class CampaignE2ETest : public ::testing::TestWithParam<std::string> {};
 INSTANTIATE_TEST_SUITE_P(Backends, CampaignE2ETest, ::testing::Values("sqlite", "postgresql"),
@@ -90,6 +102,8 @@ TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
   }
   ASSERT_TRUE(running) << test::ReadFile(dir + "/first.log");
   EXPECT_EQ(CheckAgentsAreTheControllersAlone(runs), std::make_pair(2, 2));
+  std::string work_dir = RunWorkDir(runs);
+  ASSERT_FALSE(work_dir.empty());
   p->Signal(SIGKILL);
   ASSERT_TRUE(p->WaitFor(std::chrono::seconds(10)));
   bool clean = false;
@@ -98,12 +112,14 @@ TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
     clean = test::ProcessesMentioning(runs).empty() && test::NetNamespaces() == before;
   }
   EXPECT_TRUE(clean);
+  EXPECT_TRUE(fs::exists(work_dir + "/swap.img"));  // the kernel does not remove files
 
   int rc = test::RunCli(args, dir + "/second.log", std::chrono::seconds(900));
   std::string log = test::ReadFile(dir + "/second.log");
   EXPECT_EQ(rc, 0) << log;
   EXPECT_NE(log.find("resuming campaign 1"), std::string::npos) << log;
   EXPECT_NE(log.find("1 runs in flight when it stopped run again"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(work_dir)) << "the killed run's scratch dir was never swept";
 
   auto s = Store::Open(store);
   ASSERT_TRUE(s.ok());

@@ -33,19 +33,6 @@ namespace {
 constexpr auto kMaxConsoleSilence = std::chrono::seconds(60);
 constexpr char kInitMarker[] = "swapchaos-init:";
 
-// A scratch directory for sockets, configs and the swap image, under $TMPDIR.
-absl::StatusOr<std::string> MakeWorkDir() {
-  // QMP sockets live here, and Unix socket paths end at 108 bytes.
-  fs::path base = fs::temp_directory_path();
-  if (base.string().size() > 64) base = "/tmp";
-  std::string tmpl = (base / "swapchaos-XXXXXX").string();
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot create a work directory in ", base.string()));
-  }
-  return tmpl;
-}
-
 std::string UtcNow(const char* format) {
   time_t t = time(nullptr);
   tm utc;
@@ -288,17 +275,14 @@ absl::StatusOr<std::unique_ptr<Run>> Run::Start(const BootRequest& request, cons
 }
 
 Run::~Run() {
-  std::error_code ec;
-  if (!work_.empty()) {
-    // Children first: the VMs and the server hold files in the scratch dir.
-    victim_agent_.reset();
-    wire_agent_.reset();
-    victim_.reset();
-    wire_.reset();
-    server_.reset();
-    net_.reset();
-    fs::remove_all(work_, ec);
-  }
+  // Children first: the VMs and the server hold files in the scratch dir.
+  victim_agent_.reset();
+  wire_agent_.reset();
+  victim_.reset();
+  wire_.reset();
+  server_.reset();
+  net_.reset();
+  work_.reset();
 }
 
 void Run::Finish(const std::string& outcome) {
@@ -343,9 +327,13 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   }
   out_ = fs::absolute(request.out_dir()).string();
   const std::string& out = out_;
-  auto work = MakeWorkDir();
+  if (int swept = SweepAbandonedWorkDirs(WorkDirBase()); swept > 0) {
+    say << "removed " << swept << " work directories of runs whose controller was killed\n";
+  }
+  auto work = WorkDir::Create(WorkDirBase());
   if (!work.ok()) return work.status();
-  work_ = *work;
+  work_ = std::move(*work);
+  const std::string& scratch = work_->path();
 
   say << "kernel under test: " << victim_kernel->release << " (" << victim_kernel->path << ")\n";
   auto victim_image = kernels::BuildGuestImage(
@@ -357,7 +345,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   auto probe_image = kernels::BuildGuestImage(kernels::ProbeImageSpec(), env.cache_dir);
   if (!probe_image.ok()) return probe_image.status();
 
-  auto accel = ChooseAccel(env.cache_dir, wire_kernel->path, *probe_image, work_);
+  auto accel = ChooseAccel(env.cache_dir, wire_kernel->path, *probe_image, scratch);
   if (!accel.ok()) return accel.status();
   say << "acceleration: " << accel->accel << " (" << accel->reason << ")\n";
 
@@ -375,7 +363,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   auto net = CreateRunNetwork();
   if (!net.ok()) return net.status();
   net_ = std::move(*net);
-  auto server = NbdServer::Start({.dir = work_,
+  auto server = NbdServer::Start({.dir = scratch,
                                   .listen_ip = topology::kServerIp,
                                   .port = topology::kNbdPort,
                                   .size_bytes = request.swap().size_bytes(),
@@ -387,13 +375,13 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
       << " in the run's network namespace\n";
 
   // The agents are reachable through these relays alone (agent_relay.h).
-  auto victim_relay = StartAgentRelay(*net_, GuestRole::kVictim, work_);
+  auto victim_relay = StartAgentRelay(*net_, GuestRole::kVictim, scratch);
   if (!victim_relay.ok()) return victim_relay.status();
   victim_relay_ = std::move(*victim_relay);
-  auto wire_relay = StartAgentRelay(*net_, GuestRole::kWire, work_);
+  auto wire_relay = StartAgentRelay(*net_, GuestRole::kWire, scratch);
   if (!wire_relay.ok()) return wire_relay.status();
   wire_relay_ = std::move(*wire_relay);
-  VmPaths paths{out, work_};
+  VmPaths paths{out, scratch};
   QemuSpec wire_spec = WireQemuSpec(*net_, wire_kernel->path, *wire_image, accel->accel, paths);
   QemuSpec victim_spec =
       VictimQemuSpec(*net_, victim_kernel->path, *victim_image, request.victim().memory_mib(),

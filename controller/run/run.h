@@ -14,6 +14,7 @@
 #include "controller/vm/agent_client.h"
 #include "controller/vm/nbd_server.h"
 #include "controller/vm/qemu.h"
+#include "controller/run/work_dir.h"
 #include "controller/vm/topology.h"
 #include "swapchaos/controller.pb.h"
 
@@ -59,7 +60,7 @@ class Run {
 
   // Destroyed bottom-up: agents, VMs, relays, server, network, then the
   // scratch dir.
-  std::string work_;
+  std::unique_ptr<WorkDir> work_;
   std::unique_ptr<RunNetwork> net_;
   std::unique_ptr<NbdServer> server_;
   std::unique_ptr<AgentRelay> wire_relay_;
