@@ -5,14 +5,20 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
 #include "swapchaos/output.pb.h"
@@ -164,6 +170,127 @@ TEST(CliTest, UnknownCommandAndHelp) {
     std::string out = test::ReadFile(log);
     EXPECT_NE(out.find(want), std::string::npos) << out;
     EXPECT_EQ(out.find("  analyze DIR"), std::string::npos) << "another command's usage:\n" << out;
+  }
+}
+
+// A command's usage as `swapchaos --help` gives it: the words naming it,
+// then its flags, each with whether it takes a value.
+struct Synopsis {
+  std::vector<std::string> words;  // e.g. {"kernel", "show", "x"}: positionals as "x"
+  std::vector<std::pair<std::string, bool>> flags;
+};
+
+Synopsis ParseSynopsis(const std::string& text) {
+  std::vector<std::string> tokens;
+  for (std::string t : std::vector<std::string>(absl::StrSplit(text, ' ', absl::SkipEmpty()))) {
+    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '[' || c == ']'; }),
+            t.end());
+    if (t.ends_with("...")) t.resize(t.size() - 3);
+    if (!t.empty()) tokens.push_back(t);
+  }
+  Synopsis s;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].starts_with("--")) {
+      bool value = i + 1 < tokens.size() && !tokens[i + 1].starts_with("--");
+      s.flags.emplace_back(tokens[i], value);
+      if (value) ++i;
+    } else if (s.flags.empty()) {
+      s.words.push_back(std::islower(tokens[i][0]) ? tokens[i] : "x");
+    }
+  }
+  return s;
+}
+
+// Every usage in `swapchaos --help`: a command's line and the lines that
+// carry on its flags, and each row of boot's flag table.
+std::vector<Synopsis> HelpSynopses() {
+  std::string dir = test::UniqueTempDir();
+  EXPECT_EQ(test::RunCli({"--help"}, dir + "/help.log"), 0);
+  std::vector<Synopsis> out;
+  std::string entry;
+  bool boot_flags = false;
+  auto flush = [&] {
+    if (!entry.empty()) out.push_back(ParseSynopsis(entry));
+    entry.clear();
+  };
+  std::vector<std::string> lines = absl::StrSplit(test::ReadFile(dir + "/help.log"), '\n');
+  for (const std::string& line : lines) {
+    if (line.starts_with("swapchaos boot flags")) boot_flags = true;
+    bool command = line.size() > 2 && line.starts_with("  ") && std::islower(line[2]);
+    bool flag_row = boot_flags && line.starts_with("  --");
+    if (command || flag_row) {
+      flush();
+      // A flag row: the flag and its value, the rest is what it does.
+      entry = flag_row ? "boot " + line.substr(0, line.find("  ", 3)) : line;
+    } else if (!entry.empty() && line.find_first_not_of(' ') != std::string::npos &&
+               line[line.find_first_not_of(' ')] == '[') {
+      entry += " " + line;
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+// The flags each usage lists are ones the command takes: given with a
+// bogus flag after it, the bogus one is the one refused.
+TEST(CliTest, EveryFlagInHelpIsTaken) {
+  std::string dir = test::UniqueTempDir();
+  std::vector<Synopsis> synopses = HelpSynopses();
+  ASSERT_GT(synopses.size(), 30u);
+  int probed = 0;
+  for (const Synopsis& s : synopses) {
+    for (const auto& [flag, value] : s.flags) {
+      std::vector<std::string> args = s.words;
+      args.push_back(flag);
+      if (value) args.push_back("x");
+      args.insert(args.end(), {"--not-a-flag", "y"});
+      std::string log = absl::StrCat(dir, "/", probed++, ".log");
+      EXPECT_EQ(test::RunCli(args, log), 2) << absl::StrJoin(args, " ");
+      EXPECT_NE(test::ReadFile(log).find("unknown flag --not-a-flag"), std::string::npos)
+          << absl::StrJoin(args, " ") << ":\n" << test::ReadFile(log);
+    }
+  }
+  EXPECT_GT(probed, 80);
+}
+
+// The README's synopses and --help list the same flags, command by command.
+TEST(CliTest, ReadmeSynopsesMatchHelp) {
+  std::map<std::string, std::set<std::string>> help, readme;
+  for (const Synopsis& s : HelpSynopses()) {
+    for (const auto& f : s.flags) help[s.words[0]].insert(f.first);
+    help[s.words[0]];
+  }
+  // In the README's code blocks: "swapchaos COMMAND ..." and its indented
+  // continuation lines.
+  std::string entry;
+  bool code = false;
+  auto flush = [&] {
+    if (entry.empty()) return;
+    Synopsis s = ParseSynopsis(entry.substr(10));
+    for (const auto& f : s.flags) readme[s.words[0]].insert(f.first);
+    readme[s.words[0]];
+    entry.clear();
+  };
+  std::vector<std::string> lines = absl::StrSplit(test::ReadFile(SWAPCHAOS_README), '\n');
+  for (const std::string& line : lines) {
+    if (line.starts_with("```")) {
+      flush();
+      code = !code;
+    } else if (code && line.starts_with("swapchaos ")) {
+      flush();
+      entry = line;
+    } else if (code && !entry.empty() && line.starts_with(" ")) {
+      entry += line;
+    } else {
+      flush();
+    }
+  }
+  ASSERT_FALSE(help.empty());
+  for (const auto& [command, flags] : help) {
+    ASSERT_TRUE(readme.contains(command)) << "the README has no synopsis of " << command;
+    EXPECT_EQ(readme[command], flags) << command << ": README (left) and --help (right) differ";
   }
 }
 

@@ -81,6 +81,7 @@ commands:
            run that --confirm times (default 3) to say how reliably it fails.
   campaign FILE [--jobs N] [--store URL] [--runs DIR] [--cache DIR] [--agent PATH]
            [--slurm] [--workers N] [--partition P] [--sbatch ARG]... [--lease S]
+           [--controller ADDR]
            every scenario x seed x kernel of a campaign file, N runs at once
            (bounded by cores and memory), recorded in the store (default
            runs/store.db; results in --runs, default runs/<campaign name>).
@@ -142,6 +143,7 @@ commands:
            With a controller running, the controller replays it.
   certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N|A..B] [--jobs N]
           [--max-failures N] [--out DIR] [--store URL] [--kernels DIR] [--json]
+          [--slurm [--workers N] [--partition P] [--sbatch ARG]...] [--lease S]
            run every scenario of the suite (default scenarios/certify) with
            seeds 1..N (default 3) or A..B on the kernel, as a campaign, and write
            OUT/certificate.json (the kernel's manifest, per scenario passes
@@ -156,6 +158,7 @@ commands:
            certificate on stdout, the progress on stderr.
   bisect --kernel-source TARBALL|GIT_TREE --series DIR --scenario FILE [--seeds N|A..B]
          [--config FRAGMENT,...] [--jobs N] [--out DIR] [--store URL] [--kernels DIR]
+         [--slurm [--workers N] [--partition P] [--sbatch ARG]...] [--lease S]
            find the first patch of the series after which the scenario fails:
            a kernel per step (built as kernel build does, cached), the
            scenario over seeds 1..N (default 3) on each, the whole series
@@ -831,12 +834,12 @@ int StoreCommand(const std::vector<std::string>& args) {
     return kExitOk;
   }
   if (sub == "fetch") {
+    auto flags = Flags::Parse(rest, {{"store", kDefaultStore}, {"out", ""}});
+    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
     uint64_t id = 0;
     if (positional.size() != 1 || !absl::SimpleAtoi(positional[0], &id)) {
       return Fail(kExitBadInput, "store fetch needs one run id");
     }
-    auto flags = Flags::Parse(rest, {{"store", kDefaultStore}, {"out", ""}});
-    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
     auto store = OpenStore(flags->Get("store"), false);
     if (!store.ok()) return FailStore(store.status());
     auto run = (*store)->Run(static_cast<int64_t>(id));
