@@ -29,6 +29,8 @@ using std::chrono::seconds;
 
 namespace {
 
+constexpr auto kProgressEvery = seconds(30);
+
 // Bump when the way a recipe becomes a kernel changes without any input
 // changing: it is part of every id.
 constexpr char kRecipeVersion[] = "swapchaos-kernel-2";
@@ -279,6 +281,39 @@ absl::StatusOr<KernelPlan> PlanKernel(const KernelRecipe& recipe) {
   return plan;
 }
 
+CompileProgress CountCompiled(std::string_view log) {
+  CompileProgress p;
+  for (absl::string_view line : absl::StrSplit(absl::string_view(log.data(), log.size()), '\n')) {
+    // "  CC      mm/vmscan.o", "  CC [M]  fs/nfs/inode.o"
+    if (!absl::ConsumePrefix(&line, "  CC ")) continue;
+    line = absl::StripLeadingAsciiWhitespace(line);
+    absl::ConsumePrefix(&line, "[M]");
+    ++p.objects;
+    p.last = std::string(absl::StripAsciiWhitespace(line));
+  }
+  return p;
+}
+
+namespace {
+
+// What the newest build in the cache compiled: about what the next one will.
+int ObjectsOfLastBuild(const std::string& kernels_dir) {
+  std::error_code ec;
+  fs::path newest;
+  fs::file_time_type newest_time;
+  for (const auto& e : fs::directory_iterator(kernels_dir, ec)) {
+    fs::path log = e.path() / "build.log";
+    auto t = fs::last_write_time(log, ec);
+    if (!ec && (newest.empty() || t > newest_time)) {
+      newest = log;
+      newest_time = t;
+    }
+  }
+  return newest.empty() ? 0 : CountCompiled(ReadText(newest).value_or("")).objects;
+}
+
+}  // namespace
+
 absl::StatusOr<CachedKernel> BuildKernel(const KernelRecipe& recipe, const BuildOptions& o) {
   auto plan = PlanKernel(recipe);
   if (!plan.ok()) return plan.status();
@@ -358,16 +393,17 @@ absl::StatusOr<CachedKernel> BuildKernel(const KernelRecipe& recipe, const Build
       // without preprocessing them.
       absl::StrCat("LOCALVERSION=-swapchaos-", m.id().substr(0, 12))};
   if (fs::exists("/usr/bin/ccache")) make.push_back("CC=ccache gcc");
-  auto run_make = [&](std::vector<std::string> targets, seconds timeout) {
+  auto run_make = [&](std::vector<std::string> targets, seconds timeout,
+                      const std::function<bool()>& stopped) {
     std::vector<std::string> argv = make;
     argv.insert(argv.end(), targets.begin(), targets.end());
-    return RunToEnd({.argv = argv, .log_path = log}, timeout, o.stopped);
+    return RunToEnd({.argv = argv, .log_path = log}, timeout, stopped);
   };
 
   say("configuring: tinyconfig + " + absl::StrJoin(m.fragments(), " + ", [](std::string* out, const KernelFile& f) {
         out->append(f.name());
       }));
-  if (s = run_make({"tinyconfig"}, seconds(600)); !s.ok()) return fail(s);
+  if (s = run_make({"tinyconfig"}, seconds(600), o.stopped); !s.ok()) return fail(s);
   auto tiny_text = ReadText(obj + "/.config");
   if (!tiny_text.ok()) return fail(tiny_text.status());
   auto config = ParseKconfig(*tiny_text, obj + "/.config");
@@ -380,7 +416,7 @@ absl::StatusOr<CachedKernel> BuildKernel(const KernelRecipe& recipe, const Build
     fragments.push_back(*std::move(f));
   }
   if (s = WriteText(obj + "/.config", FormatKconfig(*config)); !s.ok()) return fail(s);
-  if (s = run_make({"olddefconfig"}, seconds(600)); !s.ok()) return fail(s);
+  if (s = run_make({"olddefconfig"}, seconds(600), o.stopped); !s.ok()) return fail(s);
   auto final_text = ReadText(obj + "/.config");
   if (!final_text.ok()) return fail(final_text.status());
   auto final_config = ParseKconfig(*final_text, obj + "/.config");
@@ -399,13 +435,30 @@ absl::StatusOr<CachedKernel> BuildKernel(const KernelRecipe& recipe, const Build
   }
 
   say(absl::StrCat("compiling with make -j", o.jobs, " (log: ", log, ")"));
-  if (s = run_make({absl::StrCat("-j", o.jobs), "bzImage", "modules"}, seconds(4 * 3600)); !s.ok()) {
+  // 10-16 minutes under TCG-sized hosts: a line every half minute says it
+  // moves. RunToEnd polls `compiling` every 20 ms; the line rides on it.
+  const int expected = ObjectsOfLastBuild(o.kernels_dir);
+  const auto compile_start = std::chrono::steady_clock::now();
+  auto next_line = compile_start + kProgressEvery;
+  auto compiling = [&] {
+    if (auto now = std::chrono::steady_clock::now(); o.progress && now >= next_line) {
+      next_line += kProgressEvery;
+      CompileProgress p = CountCompiled(ReadText(log).value_or(""));
+      say(absl::StrCat("compiling: ", p.objects,
+                       expected > 0 ? absl::StrCat(" of about ", expected) : "", " objects in ",
+                       std::chrono::duration_cast<seconds>(now - compile_start).count(), " s",
+                       p.last.empty() ? "" : ", the last " + p.last));
+    }
+    return o.stopped && o.stopped();
+  };
+  if (s = run_make({absl::StrCat("-j", o.jobs), "bzImage", "modules"}, seconds(4 * 3600), compiling);
+      !s.ok()) {
     // Stopped is ours to report; a compiler's error is the source's.
     if (absl::IsAborted(s)) s = absl::InvalidArgumentError(absl::StrCat("the kernel does not build: ", s.message()));
     return fail(s);
   }
   if (s = run_make({"modules_install", "INSTALL_MOD_PATH=" + fs::absolute(staged).string() + "/modules"},
-                   seconds(1200));
+                   seconds(1200), o.stopped);
       !s.ok()) {
     return fail(s);
   }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -53,6 +54,14 @@ struct BuildOptions {
   std::ostream* progress = nullptr;
   std::function<bool()> stopped;  // Ctrl-C: stop the build, clean up
 };
+
+// How far a compile is, from its make output: the objects compiled so far
+// (Kbuild's "  CC      mm/vmscan.o" lines) and the last of them.
+struct CompileProgress {
+  int objects = 0;
+  std::string last;
+};
+CompileProgress CountCompiled(std::string_view log);
 
 // Builds the recipe's kernel into the cache, or finds it there (same id).
 // The build runs in `<kernels dir>/.build-<id>-<pid>/` (source extracted and

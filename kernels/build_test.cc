@@ -210,6 +210,22 @@ TEST_F(BuildTest, PatchThatDoesNotApplyLeavesOnlyItsLog) {
 
 // An imported image (the distro kernel's, without modules) is found by its
 // name or an id prefix; importing it again finds the same entry.
+TEST(CompileProgressTest, CountsKbuildObjectLines) {
+  EXPECT_EQ(CountCompiled("").objects, 0);
+  CompileProgress p = CountCompiled(
+      "  HOSTCC  scripts/basic/fixdep\n"
+      "  CC      init/main.o\n"
+      "  AR      init/built-in.a\n"
+      "  CC [M]  drivers/block/nbd.o\n"
+      "  LD [M]  drivers/block/nbd.ko\n"
+      "  CC      mm/vmscan.o\n"
+      "mm/vmscan.c:1: warning:   CC      not a kbuild line\n"
+      "  CC [M]  net/sched/sch_netem.o");  // no newline yet: make still writing
+  EXPECT_EQ(p.objects, 4);
+  EXPECT_EQ(p.last, "net/sched/sch_netem.o");
+  EXPECT_EQ(CountCompiled("  CC [M]  drivers/block/nbd.o\n").last, "drivers/block/nbd.o");
+}
+
 TEST_F(BuildTest, ImportedKernelFoundByNameOrIdPrefix) {
   std::string kernels = dir_ + "/kernels";
   EXPECT_TRUE(absl::IsNotFound(FindKernel(kernels, "stock").status()));
