@@ -9,8 +9,9 @@
 #     holding a verdict the store does not point at (0 wanted);
 #   - left behind, against a snapshot taken before: processes (QEMU,
 #     nbd-server, anything naming the bench's directory), network
-#     namespaces, host links (taps), mounts, and swapchaos-* entries in
-#     $TMPDIR or /tmp made during the bench (0 each wanted).
+#     namespaces, host links (taps), mounts, and run work directories
+#     (swapchaos-XXXXXX) or output files in $TMPDIR or /tmp made during the
+#     bench (0 each wanted).
 # Needs a built tree (./setup) and jq; ~35 min on a 2-core TCG host.
 #
 #   bench/reliability.sh                     # 20 runs, 10 kills
@@ -47,8 +48,8 @@ snapshot() {
   echo "netns $(readlink /proc/[0-9]*/ns/net 2> /dev/null | sort -u | wc -l)"
   echo "links $(ip -o link show | wc -l)"
   echo "mounts $(wc -l < /proc/self/mounts)"
-  echo "temp_files $(find "$tmp_base" /tmp -maxdepth 1 -name 'swapchaos-*' -newer "$out/.since" \
-    2> /dev/null | sort -u | wc -l)"
+  echo "temp_files $(find "$tmp_base" /tmp -maxdepth 1 -newer "$out/.since" -regextype egrep \
+    -regex '.*/swapchaos-([A-Za-z0-9]{6}|output-.*)' 2> /dev/null | sort -u | wc -l)"
 }
 snapshot > "$out/before.txt"
 
@@ -57,14 +58,11 @@ for ((k = 1; k <= kills; k++)); do
   gap=$((5 + RANDOM % (max_gap - 4)))
   "$cli" campaign "$out/campaign.yaml" --store "$store" --runs "$out/runs" \
     >> "$out/controller.log" 2>&1 &
-  pid=$!
-  for ((i = 0; i < gap * 10; i++)); do
-    kill -0 "$pid" 2> /dev/null || break
-    sleep 0.1
-  done
+  pid=$! started=$SECONDS
+  while ((SECONDS - started < gap)) && kill -0 "$pid" 2> /dev/null; do sleep 0.5; done
   if kill -KILL "$pid" 2> /dev/null; then
     wait "$pid" 2> /dev/null || true
-    echo "kill $k: SIGKILL ${gap} s after start ($((SECONDS - start)) s in)"
+    echo "kill $k: SIGKILL $((SECONDS - started)) s after start ($((SECONDS - start)) s in)"
   else
     wait "$pid" 2> /dev/null || true
     echo "kill $k: the campaign had ended before ${gap} s"

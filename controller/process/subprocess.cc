@@ -1,6 +1,7 @@
 #include "controller/process/subprocess.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -67,6 +68,15 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(const SpawnOptions
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) {
       fail(errno);
+    }
+    if (o.run_as) {
+      if (setgroups(0, nullptr) != 0 || setgid(o.run_as->gid) != 0 ||
+          setuid(o.run_as->uid) != 0) {
+        fail(errno);
+      }
+      // A change of credentials clears the parent-death signal.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(127);
     }
     // Close whatever we inherited ourselves without CLOEXEC (a test runner's
     // descriptors, say): QEMU must hold only its own taps.

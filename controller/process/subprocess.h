@@ -14,6 +14,11 @@
 
 namespace swapchaos::controller {
 
+struct Credentials {
+  uid_t uid;
+  gid_t gid;
+};
+
 struct SpawnOptions {
   std::vector<std::string> argv;
   // Standard output and error both go here (created, appended to).
@@ -22,6 +27,9 @@ struct SpawnOptions {
   std::vector<int> keep_fds;
   // When >= 0, the child enters this network namespace before exec.
   int netns_fd = -1;
+  // When set, the child drops to this user and group (no supplementary
+  // groups) once in its namespace and its log open, before exec.
+  std::optional<Credentials> run_as;
 };
 
 // A supervised child process (QEMU, nbd-server). The child:

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -28,7 +29,10 @@ absl::StatusOr<std::unique_ptr<AgentRelay>> AgentRelay::Start(const NetNamespace
   std::strncpy(a.sun_path, socket_path.c_str(), sizeof a.sun_path - 1);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   unlink(socket_path.c_str());
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 16) != 0) {
+  // 0600 before it listens: nobody but the controller can connect, whatever
+  // the umask or the directory's mode (its group may cross it: nbd_server.h).
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      chmod(socket_path.c_str(), 0600) != 0 || listen(fd, 16) != 0) {
     int err = errno;
     if (fd >= 0) close(fd);
     return absl::UnavailableError(

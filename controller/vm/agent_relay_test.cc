@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,8 +117,13 @@ TEST(AgentRelayTest, CarriesBytesToThePortInsideTheNamespaceOnly) {
   close(fd);
 
   // The host's loopback has no such port, and no other user can open the
-  // socket in its root-only directory.
+  // socket: its own mode says so, even in a directory others may cross
+  // (the run's lets nbd-server's group through).
   EXPECT_EQ(ConnectLoopback(port), ECONNREFUSED);
+  ASSERT_EQ(chmod(dir.c_str(), 0711), 0);
+  struct stat st;
+  ASSERT_EQ(stat((dir + "/agent.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
   pid_t child = fork();
   if (child == 0) {
     if (setgid(65534) != 0 || setuid(65534) != 0) _exit(100);

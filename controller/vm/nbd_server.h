@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -17,12 +18,14 @@ namespace swapchaos::controller {
 // serving the victim: freezing or killing it acts on the live session.
 // Readiness is its listening socket appearing in its own namespace's
 // /proc/<pid>/net/tcp: a probe connection would use up a -d server.
+// Started by root, it runs as the `nbd` user (else `nobody`): the guest
+// under test talks to it.
 class NbdServer {
  public:
   static constexpr char kExportName[] = "swap";
 
   struct Options {
-    std::string dir;  // config and image go here
+    std::string dir;  // config and image go in dir/nbd/
     std::string listen_ip;
     uint16_t port = 0;
     uint64_t size_bytes = 0;
@@ -44,11 +47,17 @@ class NbdServer {
   absl::Status Restart();
 
  private:
-  NbdServer(Options o, std::unique_ptr<Subprocess> p, std::string image)
-      : options_(std::move(o)), process_(std::move(p)), image_(std::move(image)) {}
-  // nbd-server on the existing config, once it listens.
-  static absl::StatusOr<std::unique_ptr<Subprocess>> Spawn(const Options& o);
+  NbdServer(Options o, std::optional<Credentials> user, std::unique_ptr<Subprocess> p,
+            std::string image)
+      : options_(std::move(o)),
+        user_(user),
+        process_(std::move(p)),
+        image_(std::move(image)) {}
+  // nbd-server on the existing config, as `user`, once it listens.
+  static absl::StatusOr<std::unique_ptr<Subprocess>> Spawn(const Options& o,
+                                                           const std::optional<Credentials>& user);
   const Options options_;
+  const std::optional<Credentials> user_;
   std::unique_ptr<Subprocess> process_;
   const std::string image_;
 };

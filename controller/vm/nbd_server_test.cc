@@ -1,12 +1,16 @@
 #include "controller/vm/nbd_server.h"
 
 #include <arpa/inet.h>
+#include <endian.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -31,6 +35,72 @@ bool Greets(uint16_t port) {
   return ok && std::string(greeting, 8) == "NBDMAGIC";
 }
 
+bool SendAll(int fd, const void* data, size_t n) {
+  return send(fd, data, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n);
+}
+
+bool RecvAll(int fd, void* data, size_t n) {
+  return recv(fd, data, n, MSG_WAITALL) == static_cast<ssize_t>(n);
+}
+
+// An NBD client's first write and read-back through the export (fixed
+// newstyle, NBD_OPT_EXPORT_NAME): the server opens its image only now, as
+// whoever it runs as. Returns what went wrong, or "".
+std::string WriteAndReadBack(uint16_t port, const std::string& data) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "connect";
+  std::string why;
+  char hello[18];
+  uint32_t client_flags = htonl(1);  // NBD_FLAG_C_FIXED_NEWSTYLE
+  std::string name = NbdServer::kExportName;
+  struct __attribute__((packed)) {
+    char magic[8] = {'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T'};
+    uint32_t option = htonl(1);  // NBD_OPT_EXPORT_NAME
+    uint32_t length;
+  } option;
+  option.length = htonl(static_cast<uint32_t>(name.size()));
+  char export_info[134];  // size, flags, 124 zeroes
+  auto request = [&](uint16_t type, uint64_t handle) {
+    struct __attribute__((packed)) {
+      uint32_t magic = htonl(0x25609513);
+      uint16_t flags = 0;
+      uint16_t type;
+      uint64_t handle;
+      uint64_t offset = htobe64(4096);
+      uint32_t length;
+    } r;
+    r.type = htons(type);
+    r.handle = handle;
+    r.length = htonl(static_cast<uint32_t>(data.size()));
+    return SendAll(fd, &r, sizeof r);
+  };
+  auto reply_ok = [&] {
+    char reply[16];
+    uint32_t error = 1;
+    if (RecvAll(fd, reply, sizeof reply)) std::memcpy(&error, reply + 4, 4);
+    return error == 0;
+  };
+  std::string back(data.size(), '\0');
+  if (!RecvAll(fd, hello, sizeof hello) || std::string(hello, 16) != "NBDMAGICIHAVEOPT") {
+    why = "no newstyle greeting";
+  } else if (!SendAll(fd, &client_flags, 4) || !SendAll(fd, &option, sizeof option) ||
+             !SendAll(fd, name.data(), name.size()) ||
+             !RecvAll(fd, export_info, sizeof export_info)) {
+    why = "the export was not opened";
+  } else if (!request(1, 7) || !SendAll(fd, data.data(), data.size()) || !reply_ok()) {
+    why = "the write failed";
+  } else if (!request(0, 8) || !reply_ok() || !RecvAll(fd, back.data(), back.size()) ||
+             back != data) {
+    why = "the read-back differs";
+  }
+  close(fd);
+  return why;
+}
+
 absl::StatusOr<std::unique_ptr<NbdServer>> StartOnLoopback(const std::string& dir, uint16_t port,
                                                            uint64_t size_bytes) {
   return NbdServer::Start({.dir = dir,
@@ -47,6 +117,35 @@ TEST(NbdServerTest, ReadyMeansItGreets) {
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_EQ(std::filesystem::file_size((*server)->image_path()), 64u << 20);
   EXPECT_TRUE(Greets(port));
+}
+
+// Started by root, the server the guest under test talks to is not root:
+// Debian's `nbd` user, which reaches its own directory and nothing else of
+// the run's.
+TEST(NbdServerTest, ServesAsTheNbdUser) {
+  std::string dir = test::UniqueTempDir();
+  uint16_t port = test::FreeLoopbackPort();
+  auto server = StartOnLoopback(dir, port, 4 << 20);
+  ASSERT_TRUE(server.ok()) << server.status();
+  uid_t want = geteuid();
+  if (want == 0) {
+    passwd* nbd = getpwnam("nbd");
+    ASSERT_NE(nbd, nullptr) << "Debian's nbd-server package makes the nbd user";
+    want = nbd->pw_uid;
+  }
+  std::ifstream status("/proc/" + std::to_string((*server)->process().pid()) + "/status");
+  std::string line;
+  while (std::getline(status, line) && !line.starts_with("Uid:")) {
+  }
+  std::string id = std::to_string(want);
+  EXPECT_EQ(line, "Uid:\t" + id + "\t" + id + "\t" + id + "\t" + id);
+  EXPECT_EQ(WriteAndReadBack(port, std::string(512, 'p') + "swapchaos"), "");
+  struct stat st;
+  ASSERT_EQ(stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, want == geteuid() ? st.st_mode & 07777 : 0710u);
+  ASSERT_EQ(stat((*server)->image_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, want);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
 
 TEST(NbdServerTest, RestartKeepsTheImageAndServesAgain) {
@@ -103,7 +202,8 @@ TEST(NbdServerTest, UnwritableDirectoryIsNamed) {
                                   .size_bytes = 1 << 20,
                                   .log_path = test::UniqueTempDir() + "/nbd_unwritable.log"});
   ASSERT_FALSE(server.ok());
-  EXPECT_NE(server.status().message().find("/nonexistent/dir/swap.img"), std::string::npos);
+  EXPECT_NE(server.status().message().find("/nonexistent/dir/nbd"), std::string::npos)
+      << server.status();
 }
 
 TEST(NbdServerTest, ListensInsideTheRunNamespaceOnly) {
