@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -19,6 +20,7 @@
 #include "agents/bench/netem_bench.h"
 #include "agents/nbd/handshake.h"
 #include "agents/nbd/netlink.h"
+#include "agents/reach/reach.h"
 #include "agents/swap/swap.h"
 #include "agents/telemetry/procfs.h"
 #include "agents/telemetry/sampler.h"
@@ -153,6 +155,18 @@ grpc::Status AgentService::RestoreSysctl(grpc::ServerContext*, const agent::Sysc
   auto state = sysctls_.Restore(req->name());
   if (!state.ok()) return ToGrpc(state.status());
   ToProto(req->name(), *state, reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::ScanTcp(grpc::ServerContext*, const agent::ScanTcpRequest* req,
+                                   agent::ScanTcpReply* reply) {
+  std::set<uint32_t> skip(req->skip_ports().begin(), req->skip_ports().end());
+  auto scan = agents::ScanTcp(req->address(), req->first_port(), req->last_port(), skip,
+                              std::chrono::milliseconds(req->timeout_ms()));
+  if (!scan.ok()) return ToGrpc(scan.status());
+  for (uint16_t port : scan->open) reply->add_open_ports(port);
+  reply->set_refused(scan->refused);
+  reply->set_silent(scan->silent);
   return grpc::Status::OK;
 }
 

@@ -47,6 +47,8 @@ class AgentService final : public agent::Agent::Service {
                          agent::SysctlState* reply) override;
   grpc::Status RestoreSysctl(grpc::ServerContext* ctx, const agent::SysctlRequest* req,
                              agent::SysctlState* reply) override;
+  grpc::Status ScanTcp(grpc::ServerContext* ctx, const agent::ScanTcpRequest* req,
+                       agent::ScanTcpReply* reply) override;
   grpc::Status BenchNetem(grpc::ServerContext* ctx, const agent::BenchNetemRequest* req,
                           agent::BenchNetemReply* reply) override;
   grpc::Status ReadSpike(grpc::ServerContext* ctx, const agent::SpikeRef* req,

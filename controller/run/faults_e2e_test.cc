@@ -6,11 +6,13 @@
 #include <signal.h>
 
 #include <iostream>
-#include <thread>
 #include <sstream>
+#include <string>
+#include <thread>
 
 #include "controller/run/plant.h"
 #include "controller/run/run.h"
+#include "controller/vm/topology.h"
 #include "faults/kinds/kind.h"
 #include "gtest/gtest.h"
 #include "testing/run.h"
@@ -257,6 +259,57 @@ TEST_F(FaultsE2ETest, ServerRestartedAndTheVictimReconnects) {
   }
   EXPECT_GT(pswpout, 0u);
   EXPECT_GT(pswpin, 0u);
+}
+
+// From inside the victim, nothing of the host's answers but the NBD server,
+// on any address of the run's network and any port (swap being on is the
+// NBD port's answer: a probe would take the place of the victim's session
+// in a non-forking server). Resets count as answered-closed: they prove
+// the scan got there.
+TEST_F(FaultsE2ETest, TheVictimReachesTheNbdServerAlone) {
+  auto ip = [](const char* cidr) { return std::string(cidr).substr(0, std::string(cidr).find('/')); };
+  struct Target {
+    std::string address;
+    uint32_t last_port;
+    bool resets;  // a host that must be seen answering closed
+    const char* what;
+  };
+  const Target targets[] = {
+      {topology::kServerIp, 65535, true, "the server's address in the run's namespace"},
+      {ip(topology::kWireB), 65535, true, "the wire, server side"},
+      {ip(topology::kWireA), 65535, true, "the wire, victim side"},
+      {"10.0.2.2", 65535, false, "QEMU's user network: the host"},
+      {"10.0.2.3", 1024, false, "QEMU's user network: its DNS"},
+      {"203.0.113.7", 1024, false, "beyond the run's network"},
+  };
+  for (const Target& t : targets) {
+    agent::ScanTcpRequest req;
+    req.set_address(t.address);
+    req.set_first_port(1);
+    req.set_last_port(t.last_port);
+    req.set_timeout_ms(300);
+    if (t.address == topology::kServerIp) req.add_skip_ports(topology::kNbdPort);
+    agent::ScanTcpReply reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(600));
+    auto started = std::chrono::steady_clock::now();
+    grpc::Status s = run_->victim_agent().stub().ScanTcp(&ctx, req, &reply);
+    ASSERT_TRUE(s.ok()) << t.address << ": " << s.error_message();
+    std::string open;
+    for (uint32_t port : reply.open_ports()) open += " " + std::to_string(port);
+    EXPECT_TRUE(open.empty()) << t.what << " (" << t.address << ") answers on" << open;
+    EXPECT_EQ(reply.open_ports_size() + reply.refused() + reply.silent(),
+              t.last_port - req.skip_ports_size());
+    if (t.resets) {
+      EXPECT_GT(reply.refused(), 0u) << t.what << ": the scan never got there";
+    }
+    std::cout << t.address << " (" << t.what << "): " << reply.refused() << " reset, "
+              << reply.silent() << " silent, open:" << (open.empty() ? " none" : open) << "; "
+              << std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::steady_clock::now() - started)
+                     .count()
+              << " s\n";
+  }
 }
 
 }  // namespace
