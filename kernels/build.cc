@@ -302,6 +302,8 @@ int ObjectsOfLastBuild(const std::string& kernels_dir) {
   fs::path newest;
   fs::file_time_type newest_time;
   for (const auto& e : fs::directory_iterator(kernels_dir, ec)) {
+    // Finished builds only: not .build-* (this one's own log among them).
+    if (e.path().filename().string().starts_with(".")) continue;
     fs::path log = e.path() / "build.log";
     auto t = fs::last_write_time(log, ec);
     if (!ec && (newest.empty() || t > newest_time)) {
