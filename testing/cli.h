@@ -58,14 +58,34 @@ inline std::set<std::string> NetNamespaces() {
   return out;
 }
 
-// Command lines of live processes that mention `needle` (a run's directory).
+// Whether process `pid` holds a file whose path mentions `needle` open
+// (QEMU gets its console and log that way, not by name).
+inline bool HoldsFileMentioning(const std::string& pid, const std::string& needle) {
+  std::string fd_dir = "/proc/" + pid + "/fd";
+  DIR* fds = opendir(fd_dir.c_str());
+  if (fds == nullptr) return false;
+  bool found = false;
+  while (dirent* e = readdir(fds)) {
+    char target[4096];
+    ssize_t n = readlink((fd_dir + "/" + e->d_name).c_str(), target, sizeof target);
+    if (n > 0 && std::string(target, static_cast<size_t>(n)).find(needle) != std::string::npos) {
+      found = true;
+    }
+  }
+  closedir(fds);
+  return found;
+}
+
+// Command lines of live processes that mention `needle` (a run's directory)
+// or hold a file under it open.
 inline std::vector<std::string> ProcessesMentioning(const std::string& needle) {
   std::vector<std::string> out;
   DIR* proc = opendir("/proc");
   while (dirent* e = readdir(proc)) {
     std::string cmdline = ReadFile("/proc/" + std::string(e->d_name) + "/cmdline");
     std::string stat = ReadFile("/proc/" + std::string(e->d_name) + "/stat");
-    if (cmdline.find(needle) != std::string::npos && stat.find(") Z ") == std::string::npos) {
+    if (stat.empty() || stat.find(") Z ") != std::string::npos) continue;
+    if (cmdline.find(needle) != std::string::npos || HoldsFileMentioning(e->d_name, needle)) {
       for (char& c : cmdline) c = c == '\0' ? ' ' : c;
       out.push_back(cmdline);
     }

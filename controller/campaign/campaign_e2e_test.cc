@@ -34,7 +34,10 @@ std::pair<int, int> CheckAgentsAreTheControllersAlone(const std::string& runs) {
   int qemus = 0;
   for (const auto& e : fs::directory_iterator("/proc")) {
     std::string cmdline = test::ReadFile(e.path().string() + "/cmdline");
-    if (cmdline.find("qemu-system") != 0 || cmdline.find(runs) == std::string::npos) continue;
+    if (cmdline.find("qemu-system") != 0 ||
+        !test::HoldsFileMentioning(e.path().filename(), runs)) {
+      continue;
+    }
     char ns[64] = {};
     if (readlink((e.path().string() + "/ns/net").c_str(), ns, sizeof ns - 1) <= 0) continue;
     EXPECT_STRNE(ns, self_ns) << "QEMU in the host's network namespace: " << cmdline;
@@ -64,14 +67,19 @@ std::pair<int, int> CheckAgentsAreTheControllersAlone(const std::string& runs) {
   return {qemus, static_cast<int>(paths.size())};
 }
 
-// The scratch directory of the run whose QEMUs mention `runs`: where their
-// QMP sockets are.
+// The scratch directory of the run writing into `runs`: that of the
+// nbd-server whose output goes there (its config is WORK/nbd/).
 std::string RunWorkDir(const std::string& runs) {
-  for (std::string cmdline : test::ProcessesMentioning(runs)) {
-    size_t end = cmdline.find("/victim-qmp.sock");
-    if (cmdline.find("qemu-system") != 0 || end == std::string::npos) continue;
-    size_t start = cmdline.rfind("unix:", end) + 5;  // -qmp unix:PATH,server=on
-    return cmdline.substr(start, end - start);
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::string cmdline = test::ReadFile(e.path().string() + "/cmdline");
+    std::error_code ec;
+    std::string out = fs::read_symlink(e.path() / "fd/1", ec).string();
+    size_t conf = cmdline.find("/nbd/nbd-server.conf");
+    if (!cmdline.starts_with("nbd-server") || !out.starts_with(runs) || conf == std::string::npos) {
+      continue;
+    }
+    size_t start = cmdline.rfind('\0', conf) + 1;  // nbd-server -d -C WORK/nbd/...
+    return cmdline.substr(start, conf - start);
   }
   return "";
 }
@@ -112,7 +120,7 @@ TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
     clean = test::ProcessesMentioning(runs).empty() && test::NetNamespaces() == before;
   }
   EXPECT_TRUE(clean);
-  EXPECT_TRUE(fs::exists(work_dir + "/swap.img"));  // the kernel does not remove files
+  EXPECT_TRUE(fs::exists(work_dir + "/nbd/swap.img"));  // the kernel does not remove files
 
   int rc = test::RunCli(args, dir + "/second.log", std::chrono::seconds(900));
   std::string log = test::ReadFile(dir + "/second.log");

@@ -74,7 +74,7 @@ TEST(SubprocessTest, InheritsOnlyKeptDescriptors) {
   close(fds[1]);
 }
 
-constexpr Credentials kNobody{65534, 65534};
+const Credentials kNobody{65534, 65534, {}};
 
 // A middle process spawns a grandchild and is SIGKILLed: the grandchild follows.
 void ExpectDiesWithItsParent(std::optional<Credentials> run_as) {
