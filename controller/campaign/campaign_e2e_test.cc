@@ -67,19 +67,19 @@ std::pair<int, int> CheckAgentsAreTheControllersAlone(const std::string& runs) {
   return {qemus, static_cast<int>(paths.size())};
 }
 
-// The scratch directory of the run writing into `runs`: that of the
-// nbd-server whose output goes there (its config is WORK/nbd/).
+// The scratch directory of the run writing into `runs`: where the swap
+// image of the nbd-server whose output goes there lies.
 std::string RunWorkDir(const std::string& runs) {
   for (const auto& e : fs::directory_iterator("/proc")) {
-    std::string cmdline = test::ReadFile(e.path().string() + "/cmdline");
     std::error_code ec;
-    std::string out = fs::read_symlink(e.path() / "fd/1", ec).string();
-    size_t conf = cmdline.find("/nbd/nbd-server.conf");
-    if (!cmdline.starts_with("nbd-server") || !out.starts_with(runs) || conf == std::string::npos) {
+    if (!test::ReadFile(e.path().string() + "/cmdline").starts_with("nbd-server") ||
+        !fs::read_symlink(e.path() / "fd/1", ec).string().starts_with(runs)) {
       continue;
     }
-    size_t start = cmdline.rfind('\0', conf) + 1;  // nbd-server -d -C WORK/nbd/...
-    return cmdline.substr(start, conf - start);
+    for (const auto& fd : fs::directory_iterator(e.path() / "fd", ec)) {
+      fs::path target = fs::read_symlink(fd.path(), ec);
+      if (target.filename() == "swap.img") return target.parent_path().string();
+    }
   }
   return "";
 }
@@ -120,7 +120,7 @@ TEST_P(CampaignE2ETest, ResumesAfterSigkillWithEveryRunOnce) {
     clean = test::ProcessesMentioning(runs).empty() && test::NetNamespaces() == before;
   }
   EXPECT_TRUE(clean);
-  EXPECT_TRUE(fs::exists(work_dir + "/nbd/swap.img"));  // the kernel does not remove files
+  EXPECT_TRUE(fs::exists(work_dir + "/swap.img"));  // the kernel does not remove files
 
   int rc = test::RunCli(args, dir + "/second.log", std::chrono::seconds(900));
   std::string log = test::ReadFile(dir + "/second.log");

@@ -20,8 +20,8 @@ namespace swapchaos::controller {
 absl::StatusOr<std::unique_ptr<AgentRelay>> AgentRelay::Start(const NetNamespace& ns,
                                                               const std::string& socket_path,
                                                               uint16_t port) {
-  // Its group may cross the run's directory (nbd_server.h): the socket's
-  // own mode keeps everyone but the controller out.
+  // The socket's own mode keeps everyone but the controller out, whatever
+  // the directory's.
   auto listening = ListenOwnerOnly(socket_path, 16, "agent");
   if (!listening.ok()) return listening.status();
   int fd = *listening;

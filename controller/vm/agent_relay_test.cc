@@ -117,8 +117,7 @@ TEST(AgentRelayTest, CarriesBytesToThePortInsideTheNamespaceOnly) {
   close(fd);
 
   // The host's loopback has no such port, and no other user can open the
-  // socket: its own mode says so, even in a directory others may cross
-  // (the run's lets nbd-server's group through).
+  // socket: its own mode says so, even in a directory others may cross.
   EXPECT_EQ(ConnectLoopback(port), ECONNREFUSED);
   ASSERT_EQ(chmod(dir.c_str(), 0711), 0);
   struct stat st;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -77,56 +76,50 @@ int CreateOwned(const std::string& path, const std::optional<Credentials>& owner
 
 absl::StatusOr<std::unique_ptr<NbdServer>> NbdServer::Start(const Options& o) {
   const std::optional<Credentials> user = ServerCredentials();
-  // The server's own directory, reached through `dir`, which its group
-  // may cross (0710) but not list.
-  const std::string home = o.dir + "/nbd";
-  if ((mkdir(home.c_str(), 0700) != 0 && errno != EEXIST) ||
-      (user && (chown(home.c_str(), user->uid, user->gid) != 0 ||
-                chown(o.dir.c_str(), static_cast<uid_t>(-1), user->gid) != 0 ||
-                chmod(o.dir.c_str(), 0710) != 0))) {
-    return absl::UnavailableError(absl::StrCat("cannot prepare nbd-server's directory ", home,
-                                               ": ", std::strerror(errno)));
-  }
-  std::string image = home + "/swap.img";
-  std::string config = home + "/nbd-server.conf";
-  int fd = CreateOwned(image, user);
-  if (fd < 0 || ftruncate(fd, static_cast<off_t>(o.size_bytes)) != 0) {
+  std::string image = o.dir + "/swap.img";
+  std::string config = o.dir + "/nbd-server.conf";
+  int image_fd = CreateOwned(image, user);
+  if (image_fd < 0 || ftruncate(image_fd, static_cast<off_t>(o.size_bytes)) != 0) {
     std::string err = std::strerror(errno);
-    if (fd >= 0) close(fd);
+    if (image_fd >= 0) close(image_fd);
     return absl::UnavailableError(absl::StrCat("cannot create swap image ", image, ": ", err));
   }
-  close(fd);
-  std::string text = absl::StrCat("[generic]\nlistenaddr = ", o.listen_ip, "\nport = ", o.port,
-                                  "\n[", kExportName, "]\nexportname = ", image, "\n");
-  fd = CreateOwned(config, user);
-  if (fd < 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+  // Both files reach the server as /proc/self/fd/N: it need not be able to
+  // cross the run's root-only directory, or any above it.
+  std::string text =
+      absl::StrCat("[generic]\nlistenaddr = ", o.listen_ip, "\nport = ", o.port, "\n[",
+                   kExportName, "]\nexportname = /proc/self/fd/", image_fd, "\n");
+  int config_fd = CreateOwned(config, user);
+  if (config_fd < 0 ||
+      write(config_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     std::string err = std::strerror(errno);
-    if (fd >= 0) close(fd);
+    if (config_fd >= 0) close(config_fd);
+    close(image_fd);
     return absl::UnavailableError(absl::StrCat("cannot write ", config, ": ", err));
   }
-  close(fd);
-  auto p = Spawn(o, user);
-  if (!p.ok()) return p.status();
-  return std::unique_ptr<NbdServer>(new NbdServer(o, user, std::move(*p), image));
+  std::unique_ptr<NbdServer> server(new NbdServer(o, user, image, config_fd, image_fd));
+  if (absl::Status s = server->Restart(); !s.ok()) return s;
+  return server;
 }
 
 absl::Status NbdServer::Restart() {
-  if (process_->Running()) {
+  if (process_ && process_->Running()) {
     return absl::FailedPreconditionError("nbd-server is still running; kill it first");
   }
-  auto p = Spawn(options_, user_);
+  auto p = Spawn();
   if (!p.ok()) return p.status();
   process_ = std::move(*p);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Subprocess>> NbdServer::Spawn(
-    const Options& o, const std::optional<Credentials>& user) {
-  std::string config = o.dir + "/nbd/nbd-server.conf";
-  auto p = Subprocess::Spawn({.argv = {"nbd-server", "-d", "-C", config},
+absl::StatusOr<std::unique_ptr<Subprocess>> NbdServer::Spawn() {
+  const Options& o = options_;
+  auto p = Subprocess::Spawn({.argv = {"nbd-server", "-d", "-C",
+                                       absl::StrCat("/proc/self/fd/", config_fd_)},
                               .log_path = o.log_path,
+                              .keep_fds = {config_fd_, image_fd_},
                               .netns_fd = o.ns != nullptr ? o.ns->fd() : -1,
-                              .run_as = user});
+                              .run_as = user_});
   if (!p.ok()) return p.status();
   auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
   while (!IsListening((*p)->pid(), o.port)) {
@@ -146,7 +139,9 @@ absl::StatusOr<std::unique_ptr<Subprocess>> NbdServer::Spawn(
 }
 
 NbdServer::~NbdServer() {
-  process_->Stop(std::chrono::milliseconds(1000));
+  if (process_) process_->Stop(std::chrono::milliseconds(1000));
+  close(config_fd_);
+  close(image_fd_);
   std::error_code ec;
   fs::remove(image_, ec);
 }

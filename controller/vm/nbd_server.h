@@ -19,13 +19,14 @@ namespace swapchaos::controller {
 // Readiness is its listening socket appearing in its own namespace's
 // /proc/<pid>/net/tcp: a probe connection would use up a -d server.
 // Started by root, it runs as the `nbd` user (else `nobody`): the guest
-// under test talks to it.
+// under test talks to it. Its config and image are that user's, handed
+// over open.
 class NbdServer {
  public:
   static constexpr char kExportName[] = "swap";
 
   struct Options {
-    std::string dir;  // config and image go in dir/nbd/
+    std::string dir;  // config and image go here
     std::string listen_ip;
     uint16_t port = 0;
     uint64_t size_bytes = 0;
@@ -47,19 +48,21 @@ class NbdServer {
   absl::Status Restart();
 
  private:
-  NbdServer(Options o, std::optional<Credentials> user, std::unique_ptr<Subprocess> p,
-            std::string image)
+  NbdServer(Options o, std::optional<Credentials> user, std::string image, int config_fd,
+            int image_fd)
       : options_(std::move(o)),
         user_(user),
-        process_(std::move(p)),
-        image_(std::move(image)) {}
-  // nbd-server on the existing config, as `user`, once it listens.
-  static absl::StatusOr<std::unique_ptr<Subprocess>> Spawn(const Options& o,
-                                                           const std::optional<Credentials>& user);
+        image_(std::move(image)),
+        config_fd_(config_fd),
+        image_fd_(image_fd) {}
+  // nbd-server on the config, as `user_`, once it listens.
+  absl::StatusOr<std::unique_ptr<Subprocess>> Spawn();
   const Options options_;
   const std::optional<Credentials> user_;
-  std::unique_ptr<Subprocess> process_;
   const std::string image_;
+  const int config_fd_;  // kept open for every restart
+  const int image_fd_;
+  std::unique_ptr<Subprocess> process_;
 };
 
 // True if `pid` itself holds a socket listening on `port` (per its

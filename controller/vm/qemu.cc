@@ -78,8 +78,9 @@ std::vector<std::string> QemuArgv(const QemuSpec& s, const QemuFds& fds) {
   // -no-reboot turns a panic into QEMU's exit, with the console kept.
   std::string append =
       absl::StrCat("console=ttyS0,115200 loglevel=7 zswap.enabled=0 panic=-1 ", s.append);
-  // QEMU runs as root beside a guest whose kernel is under test: seccomp
-  // denies it new programs, privilege changes and obsolete calls.
+  // QEMU runs beside a guest whose kernel is under test: besides not being
+  // root (Start), seccomp denies it new programs, privilege changes and
+  // obsolete calls.
   std::vector<std::string> argv = {"qemu-system-x86_64",
                                    "-name",
                                    s.name,
