@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -58,22 +60,24 @@ inline std::set<std::string> NetNamespaces() {
   return out;
 }
 
-// Whether process `pid` holds a file whose path mentions `needle` open
-// (QEMU gets its console and log that way, not by name).
-inline bool HoldsFileMentioning(const std::string& pid, const std::string& needle) {
-  std::string fd_dir = "/proc/" + pid + "/fd";
-  DIR* fds = opendir(fd_dir.c_str());
-  if (fds == nullptr) return false;
-  bool found = false;
-  while (dirent* e = readdir(fds)) {
-    char target[4096];
-    ssize_t n = readlink((fd_dir + "/" + e->d_name).c_str(), target, sizeof target);
-    if (n > 0 && std::string(target, static_cast<size_t>(n)).find(needle) != std::string::npos) {
-      found = true;
-    }
+// What process `pid`'s descriptors point at, by number.
+inline std::map<int, std::string> OpenFiles(const std::string& pid) {
+  std::map<int, std::string> out;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator("/proc/" + pid + "/fd", ec)) {
+    std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+    if (!ec) out[std::stoi(fd.path().filename().string())] = target;
   }
-  closedir(fds);
-  return found;
+  return out;
+}
+
+// Whether process `pid` holds a file whose path mentions `needle` open
+// (nbd-server gets its files that way, and writes its log there).
+inline bool HoldsFileMentioning(const std::string& pid, const std::string& needle) {
+  for (const auto& [fd, target] : OpenFiles(pid)) {
+    if (target.find(needle) != std::string::npos) return true;
+  }
+  return false;
 }
 
 // Command lines of live processes that mention `needle` (a run's directory)

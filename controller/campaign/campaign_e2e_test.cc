@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -71,14 +72,13 @@ std::pair<int, int> CheckAgentsAreTheControllersAlone(const std::string& runs) {
 // image of the nbd-server whose output goes there lies.
 std::string RunWorkDir(const std::string& runs) {
   for (const auto& e : fs::directory_iterator("/proc")) {
-    std::error_code ec;
+    std::map<int, std::string> files = test::OpenFiles(e.path().filename());
     if (!test::ReadFile(e.path().string() + "/cmdline").starts_with("nbd-server") ||
-        !fs::read_symlink(e.path() / "fd/1", ec).string().starts_with(runs)) {
+        !files[1].starts_with(runs)) {
       continue;
     }
-    for (const auto& fd : fs::directory_iterator(e.path() / "fd", ec)) {
-      fs::path target = fs::read_symlink(fd.path(), ec);
-      if (target.filename() == "swap.img") return target.parent_path().string();
+    for (const auto& [fd, target] : files) {
+      if (fs::path(target).filename() == "swap.img") return fs::path(target).parent_path();
     }
   }
   return "";

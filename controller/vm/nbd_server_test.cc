@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
+#include "agents/nbd/handshake.h"
 #include "controller/vm/topology.h"
 #include "gtest/gtest.h"
 #include "testing/shell.h"
@@ -43,27 +45,13 @@ bool RecvAll(int fd, void* data, size_t n) {
   return recv(fd, data, n, MSG_WAITALL) == static_cast<ssize_t>(n);
 }
 
-// An NBD client's first write and read-back through the export (fixed
-// newstyle, NBD_OPT_EXPORT_NAME): the server opens its image only now, as
-// whoever it runs as. Returns what went wrong, or "".
+// The agent's own negotiation, then a write and its read-back through the
+// export: the server opens its image only at the negotiation, as whoever
+// it runs as. Returns what went wrong, or "".
 std::string WriteAndReadBack(uint16_t port, const std::string& data) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "connect";
+  auto fd = agents::nbd::ConnectTcp("127.0.0.1", port, 5000);
+  if (!fd.ok()) return std::string(fd.status().message());
   std::string why;
-  char hello[18];
-  uint32_t client_flags = htonl(1);  // NBD_FLAG_C_FIXED_NEWSTYLE
-  std::string name = NbdServer::kExportName;
-  struct __attribute__((packed)) {
-    char magic[8] = {'I', 'H', 'A', 'V', 'E', 'O', 'P', 'T'};
-    uint32_t option = htonl(1);  // NBD_OPT_EXPORT_NAME
-    uint32_t length;
-  } option;
-  option.length = htonl(static_cast<uint32_t>(name.size()));
-  char export_info[134];  // size, flags, 124 zeroes
   auto request = [&](uint16_t type, uint64_t handle) {
     struct __attribute__((packed)) {
       uint32_t magic = htonl(0x25609513);
@@ -76,28 +64,24 @@ std::string WriteAndReadBack(uint16_t port, const std::string& data) {
     r.type = htons(type);
     r.handle = handle;
     r.length = htonl(static_cast<uint32_t>(data.size()));
-    return SendAll(fd, &r, sizeof r);
+    return SendAll(*fd, &r, sizeof r);
   };
   auto reply_ok = [&] {
     char reply[16];
     uint32_t error = 1;
-    if (RecvAll(fd, reply, sizeof reply)) std::memcpy(&error, reply + 4, 4);
+    if (RecvAll(*fd, reply, sizeof reply)) std::memcpy(&error, reply + 4, 4);
     return error == 0;
   };
   std::string back(data.size(), '\0');
-  if (!RecvAll(fd, hello, sizeof hello) || std::string(hello, 16) != "NBDMAGICIHAVEOPT") {
-    why = "no newstyle greeting";
-  } else if (!SendAll(fd, &client_flags, 4) || !SendAll(fd, &option, sizeof option) ||
-             !SendAll(fd, name.data(), name.size()) ||
-             !RecvAll(fd, export_info, sizeof export_info)) {
-    why = "the export was not opened";
-  } else if (!request(1, 7) || !SendAll(fd, data.data(), data.size()) || !reply_ok()) {
+  if (auto opened = agents::nbd::Negotiate(*fd, NbdServer::kExportName, 5000); !opened.ok()) {
+    why = absl::StrCat("the export was not opened: ", opened.status().message());
+  } else if (!request(1, 7) || !SendAll(*fd, data.data(), data.size()) || !reply_ok()) {
     why = "the write failed";
-  } else if (!request(0, 8) || !reply_ok() || !RecvAll(fd, back.data(), back.size()) ||
+  } else if (!request(0, 8) || !reply_ok() || !RecvAll(*fd, back.data(), back.size()) ||
              back != data) {
     why = "the read-back differs";
   }
-  close(fd);
+  close(*fd);
   return why;
 }
 
