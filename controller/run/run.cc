@@ -327,10 +327,11 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   }
   out_ = fs::absolute(request.out_dir()).string();
   const std::string& out = out_;
-  if (int swept = SweepAbandonedWorkDirs(WorkDirBase()); swept > 0) {
+  const std::string work_base = WorkDirBase();
+  if (int swept = SweepAbandonedWorkDirs(work_base); swept > 0) {
     say << "removed " << swept << " work directories of runs whose controller was killed\n";
   }
-  auto work = WorkDir::Create(WorkDirBase());
+  auto work = WorkDir::Create(work_base);
   if (!work.ok()) return work.status();
   work_ = std::move(*work);
   const std::string& scratch = work_->path();

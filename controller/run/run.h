@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controller/run/work_dir.h"
 #include "controller/vm/agent_client.h"
 #include "controller/vm/nbd_server.h"
 #include "controller/vm/qemu.h"
-#include "controller/run/work_dir.h"
 #include "controller/vm/topology.h"
 #include "swapchaos/controller.pb.h"
 
