@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -22,31 +23,55 @@ absl::Status FromGrpc(const grpc::Status& s, const std::string& what) {
                       absl::StrCat(what, ": ", s.error_message()));
 }
 
-AgentClient::AgentClient(const std::string& target) {
+namespace {
+// GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is also gRPC's connect timeout: the TCP
+// connect plus the HTTP/2 handshake, here through the relay, QEMU's user
+// network and a TCG guest. Set to 20 ms (gRPC raises it to 100), the
+// handshake missed it whenever the host was busy, so every attempt was cut
+// short and the agent "never answered" while it listened.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
+                                          std::chrono::milliseconds connect_timeout,
+                                          bool own_connection) {
   grpc::ChannelArguments args;
-  // The guest's port is forwarded before the agent listens: retry quickly, so
-  // readiness is measured, not the backoff.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 20);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(connect_timeout.count()));
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-  stub_ = agent::Agent::NewStub(grpc::CreateCustomChannel(
-      target, grpc::InsecureChannelCredentials(), args));
+  // A probe's connection is its own, closed with it, not shared through
+  // gRPC's global subchannel pool.
+  if (own_connection) args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+}  // namespace
+
+AgentClient::AgentClient(const std::string& target) : target_(target) {
+  stub_ = agent::Agent::NewStub(NewChannel(target, std::chrono::seconds(20), false));
 }
 
 absl::StatusOr<agent::InfoReply> AgentClient::WaitReady(
     std::chrono::steady_clock::time_point deadline,
     const std::function<absl::Status()>& still_booting) {
+  using std::chrono::milliseconds;
+  const auto start = std::chrono::steady_clock::now();
   grpc::Status last;
-  while (std::chrono::steady_clock::now() < deadline) {
+  for (auto now = start; now < deadline; now = std::chrono::steady_clock::now()) {
     if (absl::Status s = still_booting(); !s.ok()) return s;
+    // Each attempt on a fresh connection with its own time budget. Until the
+    // guest's network is up, an attempt hangs (QEMU accepted, the guest
+    // never answers) for its whole budget, so a small budget sees the agent
+    // soon after it listens; a budget that grows with the boot (a quarter
+    // of the time spent so far) lets a host slow enough to boot slowly
+    // also finish the handshake slowly.
+    auto budget = std::clamp(std::chrono::duration_cast<milliseconds>(now - start) / 4,
+                             milliseconds(500), milliseconds(10000));
+    auto probe = agent::Agent::NewStub(NewChannel(target_, budget, true));
     grpc::ClientContext ctx;
-    SetDeadline(ctx, std::chrono::milliseconds(500));
+    SetDeadline(ctx, std::min<std::chrono::steady_clock::duration>(budget, deadline - now));
     ctx.set_wait_for_ready(true);
     agent::InfoReply reply;
-    last = stub_->Info(&ctx, agent::InfoRequest(), &reply);
+    last = probe->Info(&ctx, agent::InfoRequest(), &reply);
     if (last.ok()) return reply;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(milliseconds(100));
   }
   return absl::DeadlineExceededError(
       absl::StrCat("agent did not answer (last: ", last.error_message(), ")"));

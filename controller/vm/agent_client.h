@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "swapchaos/agent.grpc.pb.h"
@@ -31,6 +32,7 @@ class AgentClient {
   agent::Agent::Stub& stub() { return *stub_; }
 
  private:
+  std::string target_;
   std::unique_ptr<agent::Agent::Stub> stub_;
 };
 

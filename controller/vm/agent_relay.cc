@@ -94,29 +94,36 @@ void AgentRelay::Accept() {
     // ended are closed here, not kept until the run ends.
     ReapFinished();
     int agent = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port_);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (agent < 0 || connect(agent, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-      // Not forwarded yet (QEMU starting): the client sees the connection
-      // close and gRPC dials again.
-      if (agent >= 0) close(agent);
+    if (agent < 0) {
       close(client);
       continue;
     }
-    int one = 1;
-    setsockopt(agent, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     auto c = std::make_unique<Connection>();
     c->client = client;
     c->agent = agent;
-    c->thread = std::thread(Carry, c.get());
+    // Connected in the connection's own thread (the socket, made here, is
+    // the namespace's): a connect that hangs, its SYN unanswered while QEMU
+    // is slow to accept, holds up that connection alone, not every later one.
+    c->thread = std::thread([this, p = c.get()] { Carry(p, port_); });
     std::lock_guard<std::mutex> lock(mu_);
     connections_.push_back(std::move(c));
   }
 }
 
-void AgentRelay::Carry(Connection* c) {
+void AgentRelay::Carry(Connection* c, uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(c->agent, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    // Not forwarded yet (QEMU starting), or the relay closing: the client
+    // sees the connection close and gRPC dials again.
+    shutdown(c->client, SHUT_RDWR);
+    c->done = true;
+    return;
+  }
+  int one = 1;
+  setsockopt(c->agent, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   char buf[64 * 1024];
   const int fd[2] = {c->client, c->agent};
   bool open[2] = {true, true};  // each direction: from fd[i] to fd[1 - i]

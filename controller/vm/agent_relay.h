@@ -35,15 +35,16 @@ class AgentRelay {
 
  private:
   AgentRelay(int ns_fd, int listen_fd, std::string path, uint16_t port);
-  // One relayed connection: the client's and the agent's sockets, carried
-  // both ways by one thread until either side ends.
+  // One relayed connection: the client's and the agent's sockets, the
+  // latter connected, then carried both ways, by one thread until either
+  // side ends.
   struct Connection {
     int client, agent;
     std::atomic<bool> done{false};
     std::thread thread;
   };
   void Accept();
-  static void Carry(Connection* c);
+  static void Carry(Connection* c, uint16_t port);
   void ReapFinished();
 
   const int ns_fd_;

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -176,6 +178,57 @@ TEST(AgentRelayTest, ClosesWhileNothingListensThenCarries) {
   relay->reset();
   shutdown(listener, SHUT_RDWR);
   server.join();
+  close(listener);
+  std::filesystem::remove_all(dir);
+}
+
+// QEMU not accepting (its listen queue full, the SYN dropped): that
+// connection's connect hangs in its own thread; the relay still takes the
+// next client, and closing it ends the hanging connect at once, not after
+// the kernel's two minutes of SYN retries.
+TEST(AgentRelayTest, AHangingConnectHoldsUpNothingElse) {
+  std::string dir = ShortWorkDir();
+  auto ns = NetNamespace::Create();
+  ASSERT_TRUE(ns.ok());
+  uint16_t port = test::FreeLoopbackPort();
+  int listener = -1, filler = -1;
+  absl::Status s = (*ns)->Run([&]() -> absl::Status {
+    auto rtnl = faults::Rtnl::Open();
+    if (!rtnl.ok()) return rtnl.status();
+    if (absl::Status up = (*rtnl)->SetUp("lo"); !up.ok()) return up;
+    listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    // A backlog of 0 holds one connection nobody accepts: later SYNs drop.
+    if (bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        listen(listener, 0) != 0 ||
+        connect(filler, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      return absl::UnavailableError(std::strerror(errno));
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  auto relay = AgentRelay::Start(**ns, dir + "/a.sock", port);
+  ASSERT_TRUE(relay.ok());
+  int hanging, next;
+  ASSERT_EQ(ConnectUnix(dir + "/a.sock", &hanging), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(ConnectUnix(dir + "/a.sock", &next), 0);
+  // Both wait for QEMU; neither is refused.
+  pollfd p[2] = {{hanging, POLLIN, 0}, {next, POLLIN, 0}};
+  EXPECT_EQ(poll(p, 2, 300), 0);
+  auto start = std::chrono::steady_clock::now();
+  relay->reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  char c;
+  EXPECT_EQ(read(hanging, &c, 1), 0);  // closed
+  EXPECT_EQ(read(next, &c, 1), 0);
+  close(hanging);
+  close(next);
+  close(filler);
   close(listener);
   std::filesystem::remove_all(dir);
 }
