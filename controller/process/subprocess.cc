@@ -70,7 +70,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(const SpawnOptions
       fail(errno);
     }
     if (o.run_as) {
-      if (setgroups(0, nullptr) != 0 || setgid(o.run_as->gid) != 0 ||
+      if (setgroups(o.run_as->groups.size(), o.run_as->groups.data()) != 0 ||
+          setgid(o.run_as->gid) != 0 ||
           setuid(o.run_as->uid) != 0) {
         fail(errno);
       }

@@ -17,6 +17,7 @@ namespace swapchaos::controller {
 struct Credentials {
   uid_t uid;
   gid_t gid;
+  std::vector<gid_t> groups;  // supplementary; none by default
 };
 
 struct SpawnOptions {
@@ -27,8 +28,8 @@ struct SpawnOptions {
   std::vector<int> keep_fds;
   // When >= 0, the child enters this network namespace before exec.
   int netns_fd = -1;
-  // When set, the child drops to this user and group (no supplementary
-  // groups) once in its namespace and its log open, before exec.
+  // When set, the child drops to this user and groups once in its
+  // namespace and its log open, before exec.
   std::optional<Credentials> run_as;
 };
 

@@ -7,37 +7,24 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "controller/vm/unix_socket.h"
 
 namespace swapchaos::controller {
 
 absl::StatusOr<std::unique_ptr<AgentRelay>> AgentRelay::Start(const NetNamespace& ns,
                                                               const std::string& socket_path,
                                                               uint16_t port) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof a.sun_path) {
-    return absl::InvalidArgumentError(absl::StrCat("agent socket path too long: ", socket_path));
-  }
-  std::strncpy(a.sun_path, socket_path.c_str(), sizeof a.sun_path - 1);
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  unlink(socket_path.c_str());
-  // 0600 before it listens: nobody but the controller can connect, whatever
-  // the umask or the directory's mode.
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      chmod(socket_path.c_str(), 0600) != 0 || listen(fd, 16) != 0) {
-    int err = errno;
-    if (fd >= 0) close(fd);
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen at ", socket_path, ": ", std::strerror(err)));
-  }
+  // The socket's own mode keeps everyone but the controller out, whatever
+  // the directory's.
+  auto listening = ListenOwnerOnly(socket_path, 16, "agent");
+  if (!listening.ok()) return listening.status();
+  int fd = *listening;
   // Its own descriptor of the namespace: the relay may outlive no one, but
   // it must not depend on the caller's.
   int ns_fd = fcntl(ns.fd(), F_DUPFD_CLOEXEC, 0);

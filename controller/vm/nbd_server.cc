@@ -53,7 +53,7 @@ std::optional<Credentials> ServerCredentials() {
     passwd* found = nullptr;
     char buf[1024];
     if (getpwnam_r(name, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
-      return Credentials{pw.pw_uid, pw.pw_gid};
+      return Credentials{pw.pw_uid, pw.pw_gid, {}};
     }
   }
   return std::nullopt;

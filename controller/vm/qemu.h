@@ -38,10 +38,23 @@ struct QemuSpec {
   int netns_fd = -1;         // >= 0: QEMU runs in this network namespace
 };
 
-// The command line for `spec`: pure, so tests read it without starting QEMU.
-std::vector<std::string> QemuArgv(const QemuSpec& spec);
+// What QEMU is handed open rather than by path: it may run as another user
+// than the files' owner (QemuVm::Start), and no path reaches an option
+// string.
+struct QemuFds {
+  int kernel = -1;   // read as /proc/self/fd/N
+  int initrd = -1;   // likewise
+  int console = -1;  // written through -add-fd's /dev/fdset
+  int qmp = -1;      // a listening Unix socket; -1: no QMP
+};
+
+// The command line for `spec` with `fds`: pure, so tests read it without
+// starting QEMU.
+std::vector<std::string> QemuArgv(const QemuSpec& spec, const QemuFds& fds);
 
 // A running QEMU, supervised. Destroying it kills QEMU if it still runs.
+// Started by root, QEMU runs as `nobody` (with /dev/kvm's group under KVM):
+// the controller opens its files and binds its QMP socket (0600) for it.
 class QemuVm {
  public:
   static absl::StatusOr<std::unique_ptr<QemuVm>> Start(const QemuSpec& spec);

@@ -1,7 +1,10 @@
 #include "controller/vm/qemu.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_join.h"
 #include "controller/vm/accel.h"
@@ -13,6 +16,8 @@
 
 namespace swapchaos::controller {
 namespace {
+
+constexpr QemuFds kFds{.kernel = 20, .initrd = 21, .console = 22, .qmp = 23};
 
 QemuSpec Spec() {
   QemuSpec s;
@@ -35,15 +40,13 @@ QemuSpec Spec() {
 }
 
 TEST(QemuArgvTest, ControlNicIsRestrictedAndLoopbackOnly) {
-  std::string cmd = absl::StrJoin(QemuArgv(Spec()), " ");
+  std::string cmd = absl::StrJoin(QemuArgv(Spec(), kFds), " ");
   EXPECT_NE(cmd.find("user,id=ctl,restrict=on,hostfwd=tcp:127.0.0.1:40001-10.0.2.15:50051"),
             std::string::npos)
       << cmd;
   EXPECT_NE(cmd.find("tap,id=data0,fd=9"), std::string::npos) << cmd;
   EXPECT_NE(cmd.find("virtio-net-pci,netdev=data0,mac=52:54:00:5c:00:02,romfile="),
             std::string::npos);
-  EXPECT_NE(cmd.find("-qmp unix:/tmp/qmp.sock,server=on,wait=off"), std::string::npos);
-  EXPECT_NE(cmd.find("file,id=console,path=/tmp/console.log"), std::string::npos);
   EXPECT_NE(cmd.find("-m 384 -smp 2"), std::string::npos);
   EXPECT_NE(cmd.find("-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
                      "resourcecontrol=deny"),
@@ -52,18 +55,31 @@ TEST(QemuArgvTest, ControlNicIsRestrictedAndLoopbackOnly) {
 }
 
 // A comma in a path must stay in the path, not start a QEMU option.
-TEST(QemuArgvTest, CommasInPathsAreNotOptions) {
+// QEMU gets its files open: no path reaches an option string (a comma in
+// one once added options to -chardev), nor needs to be QEMU's to open.
+TEST(QemuArgvTest, FilesAreHandedOpen) {
   QemuSpec s = Spec();
   s.console_path = "/tmp/x,path=/etc/y/console.log";
   s.qmp_path = "/tmp/a,b/qmp.sock";
-  std::string cmd = absl::StrJoin(QemuArgv(s), " ");
-  EXPECT_NE(cmd.find("file,id=console,path=/tmp/x,,path=/etc/y/console.log "), std::string::npos)
+  std::string cmd = absl::StrJoin(QemuArgv(s, kFds), " ");
+  for (const std::string& path : {s.kernel, s.initrd, s.console_path, s.qmp_path}) {
+    EXPECT_EQ(cmd.find(path), std::string::npos) << path << " in " << cmd;
+  }
+  EXPECT_NE(cmd.find("-kernel /proc/self/fd/20 -initrd /proc/self/fd/21"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("-add-fd fd=22,set=1 -chardev file,id=console,path=/dev/fdset/1"),
+            std::string::npos)
       << cmd;
-  EXPECT_NE(cmd.find("-qmp unix:/tmp/a,,b/qmp.sock,server=on,wait=off"), std::string::npos) << cmd;
+  EXPECT_NE(cmd.find("-chardev socket,id=qmp,fd=23,server=on,wait=off "
+                     "-mon chardev=qmp,mode=control"),
+            std::string::npos)
+      << cmd;
+  EXPECT_EQ(absl::StrJoin(QemuArgv(s, {.kernel = 20, .initrd = 21, .console = 22}), " ")
+                .find("qmp"),
+            std::string::npos);
 }
 
 TEST(QemuArgvTest, KernelCommandLineKeepsTracesAndDisablesZswap) {
-  std::vector<std::string> argv = QemuArgv(Spec());
+  std::vector<std::string> argv = QemuArgv(Spec(), kFds);
   auto it = std::find(argv.begin(), argv.end(), "-append");
   ASSERT_NE(it, argv.end());
   std::string append = *(it + 1);
@@ -112,6 +128,13 @@ TEST_F(QemuBootTest, QmpAnswersCommandsAndQuits) {
                  .guest_port = 50051}};
   auto vm = QemuVm::Start(spec_);
   ASSERT_TRUE(vm.ok()) << vm.status();
+  // Not root beside the kernel under test: nobody, once started by root.
+  std::ifstream proc_status("/proc/" + std::to_string((*vm)->process().pid()) + "/status");
+  std::string line;
+  while (std::getline(proc_status, line) && !line.starts_with("Uid:")) {
+  }
+  std::string uid = geteuid() == 0 ? "65534" : std::to_string(geteuid());
+  EXPECT_EQ(line, "Uid:\t" + uid + "\t" + uid + "\t" + uid + "\t" + uid);
   auto qmp = QmpClient::Connect(spec_.qmp_path, std::chrono::seconds(10));
   ASSERT_TRUE(qmp.ok()) << qmp.status();
   auto status = (*qmp)->Execute("query-status");
@@ -128,12 +151,38 @@ TEST_F(QemuBootTest, QmpAnswersCommandsAndQuits) {
 }
 
 TEST_F(QemuBootTest, QemuFailingToStartQuotesQemu) {
-  spec_.kernel = "/nonexistent/vmlinuz";
+  spec_.kernel = dir_ + "/junk";
+  std::ofstream(spec_.kernel) << "not a kernel";
   auto seconds = SecondsToConsoleMarker(spec_, kProbeMarker, std::chrono::seconds(30));
   ASSERT_FALSE(seconds.ok());
   EXPECT_EQ(seconds.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_NE(seconds.status().message().find("/nonexistent/vmlinuz"), std::string::npos)
+  EXPECT_NE(seconds.status().message().find("exited with status 1 before the guest reached init: qemu: "),
+            std::string::npos)
       << seconds.status();
+}
+
+TEST_F(QemuBootTest, FilesQemuCannotBeGivenAreNamed) {
+  spec_.kernel = "/nonexistent/vmlinuz";
+  auto vm = QemuVm::Start(spec_);
+  ASSERT_FALSE(vm.ok());
+  EXPECT_NE(vm.status().message().find("kernel /nonexistent/vmlinuz"), std::string::npos)
+      << vm.status();
+  spec_.kernel = *kernels::DefaultKernelPath();
+  spec_.console_path = "/nonexistent/console.log";
+  vm = QemuVm::Start(spec_);
+  ASSERT_FALSE(vm.ok());
+  EXPECT_NE(vm.status().message().find("/nonexistent/console.log"), std::string::npos)
+      << vm.status();
+}
+
+// A root-only kernel image is still QEMU's to read, though QEMU is not root.
+TEST_F(QemuBootTest, ReadsAKernelOnlyRootMayRead) {
+  std::string copy = dir_ + "/vmlinuz";
+  std::filesystem::copy_file(spec_.kernel, copy);
+  std::filesystem::permissions(copy, std::filesystem::perms::owner_read);
+  spec_.kernel = copy;
+  auto seconds = SecondsToConsoleMarker(spec_, kProbeMarker, std::chrono::seconds(120));
+  ASSERT_TRUE(seconds.ok()) << seconds.status();
 }
 
 }  // namespace
