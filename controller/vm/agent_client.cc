@@ -3,7 +3,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
-#include <thread>
+#include <list>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -52,27 +53,77 @@ absl::StatusOr<agent::InfoReply> AgentClient::WaitReady(
     std::chrono::steady_clock::time_point deadline,
     const std::function<absl::Status()>& still_booting) {
   using std::chrono::milliseconds;
-  const auto start = std::chrono::steady_clock::now();
-  grpc::Status last;
-  for (auto now = start; now < deadline; now = std::chrono::steady_clock::now()) {
-    if (absl::Status s = still_booting(); !s.ok()) return s;
-    // Each attempt on a fresh connection with its own time budget. Until the
-    // guest's network is up, an attempt hangs (QEMU accepted, the guest
-    // never answers) for its whole budget, so a small budget sees the agent
-    // soon after it listens; a budget that grows with the boot (a quarter
-    // of the time spent so far) lets a host slow enough to boot slowly
-    // also finish the handshake slowly.
-    auto budget = std::clamp(std::chrono::duration_cast<milliseconds>(now - start) / 4,
-                             milliseconds(500), milliseconds(10000));
-    auto probe = agent::Agent::NewStub(NewChannel(target_, budget, true));
+  using std::chrono::steady_clock;
+  // Info calls, each on a connection of its own, started every 200 ms and
+  // left running side by side. Until the guest's network is up an attempt
+  // hangs (QEMU accepted, the guest never answers) for its whole budget, so
+  // a new one must not wait for it: the agent is seen within 200 ms of
+  // listening. The budget grows with the boot (a quarter of the time so
+  // far, 1 s to 10 s), so a host busy enough to boot slowly also has time
+  // to finish the handshake; at most 8 run at once.
+  struct Probe {
+    std::unique_ptr<agent::Agent::Stub> stub;
     grpc::ClientContext ctx;
-    SetDeadline(ctx, std::min<std::chrono::steady_clock::duration>(budget, deadline - now));
-    ctx.set_wait_for_ready(true);
     agent::InfoReply reply;
-    last = probe->Info(&ctx, agent::InfoRequest(), &reply);
-    if (last.ok()) return reply;
-    std::this_thread::sleep_for(milliseconds(100));
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<agent::InfoReply>> call;
+  };
+  constexpr auto kEvery = milliseconds(200);
+  constexpr size_t kMaxProbes = 8;
+  grpc::CompletionQueue cq;
+  std::list<Probe> probes;
+  const auto start = steady_clock::now();
+  auto next_start = start;
+  grpc::Status last;
+  std::optional<agent::InfoReply> answer;
+  absl::Status stopped;
+  while (true) {
+    auto now = steady_clock::now();
+    if (now >= deadline) break;
+    stopped = still_booting();
+    if (!stopped.ok()) break;
+    if (now >= next_start && probes.size() < kMaxProbes) {
+      auto budget = std::clamp(std::chrono::duration_cast<milliseconds>(now - start) / 4,
+                               milliseconds(1000), milliseconds(10000));
+      Probe& p = probes.emplace_back();
+      p.stub = agent::Agent::NewStub(NewChannel(target_, budget, true));
+      SetDeadline(p.ctx, std::min<steady_clock::duration>(budget, deadline - now));
+      p.ctx.set_wait_for_ready(true);
+      p.call = p.stub->AsyncInfo(&p.ctx, agent::InfoRequest(), &cq);
+      p.call->Finish(&p.reply, &p.status, &p);
+      next_start = now + kEvery;
+    }
+    void* tag;
+    bool ok;
+    // Until the next start is due, or (at the limit) for a while.
+    steady_clock::duration wait = next_start - steady_clock::now();
+    if (wait <= steady_clock::duration::zero()) wait = kEvery;
+    auto wake = std::chrono::system_clock::now() +
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(wait);
+    if (cq.AsyncNext(&tag, &ok, wake) != grpc::CompletionQueue::GOT_EVENT) continue;
+    auto done = std::find_if(probes.begin(), probes.end(), [&](Probe& p) { return &p == tag; });
+    last = done->status;
+    if (last.ok()) {
+      answer = std::move(done->reply);
+      probes.erase(done);
+      break;
+    }
+    probes.erase(done);
   }
+  // The probes still running end, cancelled, before what they use goes.
+  for (Probe& p : probes) p.ctx.TryCancel();
+  while (!probes.empty()) {
+    void* tag;
+    bool ok;
+    if (!cq.Next(&tag, &ok)) break;
+    probes.remove_if([&](Probe& p) { return &p == tag; });
+  }
+  cq.Shutdown();
+  void* tag;
+  for (bool ok; cq.Next(&tag, &ok);) {
+  }
+  if (answer) return *std::move(answer);
+  if (!stopped.ok()) return stopped;
   return absl::DeadlineExceededError(
       absl::StrCat("agent did not answer (last: ", last.error_message(), ")"));
 }
