@@ -110,14 +110,9 @@ absl::StatusOr<agent::InfoReply> AgentClient::WaitReady(
     }
     probes.erase(done);
   }
-  // The probes still running end, cancelled, before what they use goes.
+  // The probes still running end, cancelled, before what they use goes:
+  // after Shutdown, Next returns every pending completion, then false.
   for (Probe& p : probes) p.ctx.TryCancel();
-  while (!probes.empty()) {
-    void* tag;
-    bool ok;
-    if (!cq.Next(&tag, &ok)) break;
-    probes.remove_if([&](Probe& p) { return &p == tag; });
-  }
   cq.Shutdown();
   void* tag;
   for (bool ok; cq.Next(&tag, &ok);) {

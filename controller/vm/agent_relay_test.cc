@@ -23,25 +23,36 @@
 namespace swapchaos::controller {
 namespace {
 
-// An echo server on 127.0.0.1:port inside `ns`, as QEMU's forward of an
-// agent sits there; its listening socket, to close.
-int EchoInside(const NetNamespace& ns, uint16_t port, std::thread* server) {
+sockaddr_in Loopback(uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+// A socket listening on 127.0.0.1:port inside `ns` (its loopback brought
+// up), as QEMU's forward of an agent sits there; -1 on failure.
+int ListenInside(const NetNamespace& ns, uint16_t port, int backlog) {
   int fd = -1;
   absl::Status s = ns.Run([&]() -> absl::Status {
     auto rtnl = faults::Rtnl::Open();
     if (!rtnl.ok()) return rtnl.status();
     if (absl::Status up = (*rtnl)->SetUp("lo"); !up.ok()) return up;
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 64) != 0) {
+    sockaddr_in a = Loopback(port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, backlog) != 0) {
       return absl::UnavailableError(std::strerror(errno));
     }
     return absl::OkStatus();
   });
   EXPECT_TRUE(s.ok()) << s;
+  return s.ok() ? fd : -1;
+}
+
+// An echo server behind ListenInside; its listening socket, to close.
+int EchoInside(const NetNamespace& ns, uint16_t port, std::thread* server) {
+  int fd = ListenInside(ns, port, 64);
   *server = std::thread([fd] {
     while (true) {
       int c = accept(fd, nullptr, nullptr);
@@ -66,10 +77,7 @@ int ConnectUnix(const std::string& path, int* fd) {
 }
 int ConnectLoopback(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in a = Loopback(port);
   int err = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 ? 0 : errno;
   close(fd);
   return err;
@@ -191,21 +199,14 @@ TEST(AgentRelayTest, AHangingConnectHoldsUpNothingElse) {
   auto ns = NetNamespace::Create();
   ASSERT_TRUE(ns.ok());
   uint16_t port = test::FreeLoopbackPort();
-  int listener = -1, filler = -1;
+  // A backlog of 0 holds one connection nobody accepts: later SYNs drop.
+  int listener = ListenInside(**ns, port, 0);
+  ASSERT_GE(listener, 0);
+  int filler = -1;
   absl::Status s = (*ns)->Run([&]() -> absl::Status {
-    auto rtnl = faults::Rtnl::Open();
-    if (!rtnl.ok()) return rtnl.status();
-    if (absl::Status up = (*rtnl)->SetUp("lo"); !up.ok()) return up;
-    listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    // A backlog of 0 holds one connection nobody accepts: later SYNs drop.
-    if (bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        listen(listener, 0) != 0 ||
-        connect(filler, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    sockaddr_in a = Loopback(port);
+    if (connect(filler, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
       return absl::UnavailableError(std::strerror(errno));
     }
     return absl::OkStatus();
