@@ -188,12 +188,6 @@ absl::StatusOr<OpenedCampaign> OpenCampaign(const CampaignPlan& plan, Store& sto
   return OpenedCampaign{*created, false, 0};
 }
 
-namespace {
-
-// What a run's record in the store carries beside its verdict: enough to
-// read, report and replay it from any machine that reaches the store, when
-// the run directory stays on the host that ran it. Each file whole or not
-// at all; the console only as its tail, of a failing run.
 std::map<std::string, std::string> TravellingFiles(const StoredRun& r) {
   constexpr size_t kMaxFile = 4 << 20, kConsoleTail = 64 << 10;
   std::map<std::string, std::string> files;
@@ -218,6 +212,8 @@ std::map<std::string, std::string> TravellingFiles(const StoredRun& r) {
   }
   return files;
 }
+
+namespace {
 
 // What a pool did: the campaigns whose runs it finished.
 struct PoolResult {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,12 @@ constexpr uint32_t kWireAndOverheadMib = 256 + 256;
 // How many runs at once this host takes: two vCPU threads per run under
 // TCG, and the VMs' memory.
 int MaxJobs(int asked, uint32_t victim_memory_mib);
+
+// What a run's record in the store carries beside its verdict: enough to
+// read, report and replay it from any machine that reaches the store, when
+// the run directory stays on the host that ran it. Each file whole or not
+// at all; the console only as its tail, of a failing run.
+std::map<std::string, std::string> TravellingFiles(const StoredRun& r);
 
 // Pass/fail/error counts per scenario and kernel, then the failure
 // signatures with their runs.

@@ -3,6 +3,7 @@
 #include "testing/cli.h"
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -307,11 +308,24 @@ TEST(CliTest, StoresThatAreNotStoresAreRefused) {
   EXPECT_EQ(test::RunCli({"failures", "--store", dir + "/other.db"}, dir + "/b.log"), 2);
   EXPECT_NE(test::ReadFile(dir + "/b.log").find("not a database"), std::string::npos)
       << test::ReadFile(dir + "/b.log");
+  // Another tool's database is a store that is there but not ours: the
+  // environment's (3), as an unreachable one is.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir + "/notes.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE notes (x)", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(test::RunCli({"store", "import", dir + "/notes.db", "--store", dir + "/s.db"},
+                         dir + "/c.log"),
+            3);
+  EXPECT_NE(test::ReadFile(dir + "/c.log").find("not a swapchaos store (application_id 0, tables "
+                                                "notes); not touching it"),
+            std::string::npos)
+      << test::ReadFile(dir + "/c.log");
+  EXPECT_FALSE(fs::exists(dir + "/s.db")) << "nothing written while a source is refused";
 }
 
-// PostgreSQL stores: a password in the URL, a malformed URL and another
-// tool's database are the user's to fix (2); a server that does not answer
-// is the environment's (3). Each message names the store, never a password.
+// PostgreSQL stores: a password in the URL or a malformed URL are the
+// user's to fix (2); a server that does not answer is the environment's (3). Each message names the store, never a password.
 TEST(CliTest, PostgresStoreFailuresAreNamed) {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"campaign", "status", "--store", "postgresql://me:hunter2@db/x"},

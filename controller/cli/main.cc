@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "controller/bisect/bisect.h"
 #include "controller/campaign/campaign.h"
+#include "controller/campaign/import.h"
 #include "controller/certify/certify.h"
 #include "controller/cli/flags.h"
 #include "controller/run/boot.h"
@@ -118,8 +119,10 @@ commands:
   store import SOURCE... [--store URL]
            every campaign of other stores (another host's SQLite file, a
            PostgreSQL URL) with its runs and their files into this store,
-           under new ids; runs in flight there are pending here; a campaign
-           imported before is skipped.
+           under new ids; runs in flight there are pending here. A SOURCE
+           that is a run directory (run --out), or a directory of them,
+           comes in as one campaign named after it. What was imported
+           before is skipped.
   store fetch RUN [--store URL] [--out DIR]
            a stored run's result files (meta, scenario, verdict, trace,
            telemetry, report, a failure's console tail) into DIR (default
@@ -531,11 +534,11 @@ absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> OpenStore(const st
   return swapchaos::controller::Store::Open(url);
 }
 
-// A store that cannot be opened: unreachable is the environment's (3), a
-// bad URL or another tool's database the user's (2).
+// A store that cannot be opened: a bad URL or path (no database there at
+// all) is the user's (2); a store that is unreachable, refuses us, belongs
+// to another tool or to a newer swapchaos is the environment's (3).
 int FailStore(const absl::Status& s) {
-  bool users = absl::IsInvalidArgument(s) || absl::IsFailedPrecondition(s);
-  return Fail(users ? kExitBadInput : kExitInfra, std::string(s.message()));
+  return Fail(absl::IsInvalidArgument(s) ? kExitBadInput : kExitInfra, std::string(s.message()));
 }
 
 int CampaignStatus(const std::vector<std::string>& args) {
@@ -815,10 +818,14 @@ int StoreCommand(const std::vector<std::string>& args) {
     if (positional.empty()) return Fail(kExitBadInput, "store import needs a store to import from");
     auto flags = Flags::Parse(rest, {{"store", kDefaultStore}});
     if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
-    // Every source is opened (and checked to be a store) before anything
-    // is written.
+    // Every store among the sources is opened (and checked to be a store)
+    // before anything is written; a directory holds runs made without one.
     std::vector<std::unique_ptr<swapchaos::controller::Store>> sources;
     for (const std::string& from : positional) {
+      if (fs::is_directory(from)) {
+        sources.push_back(nullptr);
+        continue;
+      }
       auto source = OpenStore(from, false);
       if (!source.ok()) return FailStore(source.status());
       sources.push_back(*std::move(source));
@@ -826,8 +833,12 @@ int StoreCommand(const std::vector<std::string>& args) {
     auto store = OpenStore(flags->Get("store"), true);
     if (!store.ok()) return FailStore(store.status());
     for (size_t i = 0; i < sources.size(); ++i) {
-      auto done = (*store)->Import(*sources[i]);
-      if (!done.ok()) return Fail(kExitInfra, std::string(done.status().message()));
+      auto done = sources[i] ? (*store)->Import(*sources[i])
+                             : swapchaos::controller::ImportRunDirectories(**store, positional[i]);
+      if (!done.ok()) {
+        return Fail(absl::IsInvalidArgument(done.status()) ? kExitBadInput : kExitInfra,
+                    std::string(done.status().message()));
+      }
       std::cout << positional[i] << ": " << done->campaigns << " campaigns (" << done->runs
                 << " runs) imported, " << done->skipped << " already here\n";
     }

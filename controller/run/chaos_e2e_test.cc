@@ -57,6 +57,27 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_EQ(test::RunCli({"analyze", out}, dir + "/analyze.log"), 0)
       << test::ReadFile(dir + "/analyze.log");
   EXPECT_EQ(test::ReadFile(out + "/verdict.json"), verdict_before);
+
+  // A run made without a store goes into one, once, and comes out whole.
+  std::string store = dir + "/store.db";
+  ASSERT_EQ(test::RunCli({"store", "import", out, "--store", store}, dir + "/import.log"), 0)
+      << test::ReadFile(dir + "/import.log");
+  EXPECT_NE(test::ReadFile(dir + "/import.log").find(": 1 campaigns (1 runs) imported"),
+            std::string::npos)
+      << test::ReadFile(dir + "/import.log");
+  ASSERT_EQ(test::RunCli({"store", "import", out, "--store", store}, dir + "/again.log"), 0);
+  EXPECT_NE(test::ReadFile(dir + "/again.log").find("0 campaigns (0 runs) imported, 1 already"),
+            std::string::npos)
+      << test::ReadFile(dir + "/again.log");
+  ASSERT_EQ(test::RunCli({"store", "fetch", "1", "--store", store, "--out", dir + "/fetched"},
+                         dir + "/fetch.log"),
+            0)
+      << test::ReadFile(dir + "/fetch.log");
+  EXPECT_EQ(test::ReadFile(dir + "/fetched/verdict.json"), verdict_before);
+  ASSERT_EQ(test::RunCli({"campaign", "status", "--store", store}, dir + "/status.log"), 0);
+  EXPECT_NE(test::ReadFile(dir + "/status.log").find("1/1 done, 0 running, 0 failed, 0 errors"),
+            std::string::npos)
+      << test::ReadFile(dir + "/status.log");
 }
 
 // The negative control: the oracles must be able to say no.

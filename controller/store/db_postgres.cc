@@ -136,7 +136,7 @@ absl::StatusOr<std::unique_ptr<Db>> OpenPostgresDb(const std::string& uri) {
   auto whose = db->Owner();
   if (!whose.ok()) return whose.status();
   if (!whose->empty()) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("store ", Shown(uri), " is a PostgreSQL database but not a swapchaos store (",
                      *whose, "); not touching it"));
   }

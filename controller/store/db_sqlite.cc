@@ -131,7 +131,7 @@ absl::StatusOr<std::unique_ptr<Db>> OpenSqliteDb(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat("store ", path, ": ", whose.status().message()));
   }
   if (!whose->empty()) {
-    return absl::InvalidArgumentError(
+    return absl::FailedPreconditionError(
         absl::StrCat("store ", path, " is an SQLite database but not a swapchaos store (", *whose,
                      "); not touching it"));
   }

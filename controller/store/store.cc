@@ -390,48 +390,55 @@ absl::StatusOr<Store::Imported> Store::Import(Store& source) {
       if (!f.ok()) return f.status();
       files.push_back(*std::move(f));
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    absl::Status s = Transaction([&]() -> absl::Status {
-      auto seen = db_->Query(
-          "SELECT id FROM campaigns WHERE name = ? AND file_sha256 = ? AND created_at = ?",
-          {c.name, c.file_sha256, c.created_at});
-      if (!seen.ok()) return seen.status();
-      if (!seen->empty()) {
-        ++done.skipped;
-        return absl::OkStatus();
-      }
-      auto id = db_->Query(
-          "INSERT INTO campaigns (name, file, file_sha256, created_at, finished_at) "
-          "VALUES (?, ?, ?, ?, NULLIF(?, '')) RETURNING id",
-          {c.name, c.file, c.file_sha256, c.created_at, c.finished_at});
-      if (!id.ok()) return id.status();
-      int64_t campaign = ToInt((*id)[0][0]);
-      for (size_t i = 0; i < runs->size(); ++i) {
-        StoredRun r = (*runs)[i];
-        if (r.status == "running") r.status = "pending";  // its worker is not ours
-        auto row = db_->Query(
-            "INSERT INTO runs (campaign, scenario, seed, kernel, status, verdict, signature, "
-            "error, dir, attempts, wall_s, kernel_release, finished_at, lease_owner, host, tool, "
-            "kernel_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
-            {campaign, r.scenario, static_cast<int64_t>(r.seed), r.kernel, r.status, r.verdict,
-             r.signature, r.error, r.dir, static_cast<int64_t>(r.attempts), r.wall_s,
-             r.kernel_release, r.finished_at, r.status == "pending" ? std::string() : r.owner,
-             r.host, r.tool, r.kernel_sha256});
-        if (!row.ok()) return row.status();
+    if (absl::Status s = ImportCampaign(c, *runs, files, done); !s.ok()) return s;
+  }
+  return done;
+}
+
+absl::Status Store::ImportCampaign(const StoredCampaign& c, const std::vector<StoredRun>& runs,
+                                   const std::vector<std::map<std::string, std::string>>& files,
+                                   Imported& done) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return Transaction([&]() -> absl::Status {
+    auto seen =
+        db_->Query("SELECT id FROM campaigns WHERE name = ? AND file_sha256 = ? AND created_at = ?",
+                   {c.name, c.file_sha256, c.created_at});
+    if (!seen.ok()) return seen.status();
+    if (!seen->empty()) {
+      ++done.skipped;
+      return absl::OkStatus();
+    }
+    auto id = db_->Query(
+        "INSERT INTO campaigns (name, file, file_sha256, created_at, finished_at) "
+        "VALUES (?, ?, ?, ?, NULLIF(?, '')) RETURNING id",
+        {c.name, c.file, c.file_sha256, c.created_at, c.finished_at});
+    if (!id.ok()) return id.status();
+    int64_t campaign = ToInt((*id)[0][0]);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      StoredRun r = runs[i];
+      if (r.status == "running") r.status = "pending";  // its worker is not ours
+      auto row = db_->Query(
+          "INSERT INTO runs (campaign, scenario, seed, kernel, status, verdict, signature, "
+          "error, dir, attempts, wall_s, kernel_release, finished_at, lease_owner, host, tool, "
+          "kernel_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+          "RETURNING id",
+          {campaign, r.scenario, static_cast<int64_t>(r.seed), r.kernel, r.status, r.verdict,
+           r.signature, r.error, r.dir, static_cast<int64_t>(r.attempts), r.wall_s,
+           r.kernel_release, r.finished_at, r.status == "pending" ? std::string() : r.owner, r.host,
+           r.tool, r.kernel_sha256});
+      if (!row.ok()) return row.status();
+      if (i < files.size()) {
         for (const auto& [name, content] : files[i]) {
           auto f = db_->Query("INSERT INTO run_files (run, name, content) VALUES (?, ?, ?)",
                               {ToInt((*row)[0][0]), name, content});
           if (!f.ok()) return f.status();
         }
-        ++done.runs;
       }
-      ++done.campaigns;
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-  }
-  return done;
+      ++done.runs;
+    }
+    ++done.campaigns;
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<StoredRun>> Store::Runs(int64_t campaign) {

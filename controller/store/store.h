@@ -124,6 +124,12 @@ class Store {
     int campaigns = 0, runs = 0, skipped = 0;
   };
   absl::StatusOr<Imported> Import(Store& source);
+  // One campaign made elsewhere (another store's, or run directories'),
+  // with its runs and each run's files, under a new id; skipped as Import
+  // skips. Runs in flight are pending here.
+  absl::Status ImportCampaign(const StoredCampaign& c, const std::vector<StoredRun>& runs,
+                              const std::vector<std::map<std::string, std::string>>& files,
+                              Imported& done);
 
   absl::StatusOr<std::vector<StoredRun>> Runs(int64_t campaign);
   absl::StatusOr<StoredRun> Run(int64_t id);  // NotFound for an unknown id
