@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "controller/cli/usage.h"
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
 #include "swapchaos/output.pb.h"
@@ -174,64 +175,51 @@ TEST(CliTest, UnknownCommandAndHelp) {
   }
 }
 
-// A command's usage as `swapchaos --help` gives it: the words naming it,
-// then its flags, each with whether it takes a value.
-struct Synopsis {
-  std::vector<std::string> words;  // e.g. {"kernel", "show", "x"}: positionals as "x"
-  std::vector<std::pair<std::string, bool>> flags;
-};
-
-Synopsis ParseSynopsis(const std::string& text) {
-  std::vector<std::string> tokens;
-  for (std::string t : std::vector<std::string>(absl::StrSplit(text, ' ', absl::SkipEmpty()))) {
-    t.erase(std::remove_if(t.begin(), t.end(), [](char c) { return c == '[' || c == ']'; }),
-            t.end());
-    if (t.ends_with("...")) t.resize(t.size() - 3);
-    if (!t.empty()) tokens.push_back(t);
-  }
-  Synopsis s;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (tokens[i].starts_with("--")) {
-      bool value = i + 1 < tokens.size() && !tokens[i + 1].starts_with("--");
-      s.flags.emplace_back(tokens[i], value);
-      if (value) ++i;
-    } else if (s.flags.empty()) {
-      s.words.push_back(std::islower(tokens[i][0]) ? tokens[i] : "x");
-    }
-  }
-  return s;
-}
-
-// Every usage in `swapchaos --help`: a command's line and the lines that
-// carry on its flags, and each row of boot's flag table.
+// Every usage in `swapchaos --help`, as the program itself reads it.
 std::vector<Synopsis> HelpSynopses() {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"--help"}, dir + "/help.log"), 0);
-  std::vector<Synopsis> out;
-  std::string entry;
-  bool boot_flags = false;
-  auto flush = [&] {
-    if (!entry.empty()) out.push_back(ParseSynopsis(entry));
-    entry.clear();
+  return Synopses(test::ReadFile(dir + "/help.log"));
+}
+
+// The completion the package installs, in a real bash: commands,
+// subcommands, a subcommand's own flags, and files for a flag's value.
+TEST(CliTest, BashCompletesCommandsFlagsAndFiles) {
+  std::string dir = test::UniqueTempDir();
+  ASSERT_EQ(test::RunCli({"completion", "bash"}, dir + "/c.bash"), 0);
+  std::ofstream(dir + "/smoke.yaml") << "";
+  auto complete = [&](const std::string& words) {
+    return test::ShellOutput("cd " + dir + " && bash -c 'source c.bash; COMP_WORDS=(" + words +
+                             "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _swapchaos; "
+                             "echo ${COMPREPLY[*]}' 2>&1");
   };
-  std::vector<std::string> lines = absl::StrSplit(test::ReadFile(dir + "/help.log"), '\n');
-  for (const std::string& line : lines) {
-    if (line.starts_with("swapchaos boot flags")) boot_flags = true;
-    bool command = line.size() > 2 && line.starts_with("  ") && std::islower(line[2]);
-    bool flag_row = boot_flags && line.starts_with("  --");
-    if (command || flag_row) {
-      flush();
-      // A flag row: the flag and its value, the rest is what it does.
-      entry = flag_row ? "boot " + line.substr(0, line.find("  ", 3)) : line;
-    } else if (!entry.empty() && line.find_first_not_of(' ') != std::string::npos &&
-               line[line.find_first_not_of(' ')] == '[') {
-      entry += " " + line;
-    } else {
-      flush();
-    }
+  EXPECT_EQ(complete("swapchaos cer"), "certify\n");
+  EXPECT_EQ(complete("swapchaos kernel s"), "show\n");
+  EXPECT_EQ(complete("swapchaos kernel build --so"), "--source\n");
+  EXPECT_EQ(complete("swapchaos campaign status --j"), "--json\n");
+  EXPECT_EQ(complete("swapchaos run smoke.yaml --out sm"), "smoke.yaml\n");
+  EXPECT_EQ(complete("swapchaos run sm"), "smoke.yaml\n");
+  EXPECT_EQ(test::RunCli({"completion", "zsh"}, dir + "/zsh.log"), 2);
+}
+
+// The man page is the usage in roff: every command, and nothing man(7)
+// would read as a request of its own.
+TEST(CliTest, ManPageCarriesEveryCommand) {
+  std::string dir = test::UniqueTempDir();
+  ASSERT_EQ(test::RunCli({"manpage"}, dir + "/swapchaos.1"), 0);
+  std::string man = test::ReadFile(dir + "/swapchaos.1");
+  EXPECT_TRUE(man.starts_with(".TH SWAPCHAOS 1 ")) << man;
+  for (const Synopsis& s : HelpSynopses()) {
+    if (s.words[0] == "boot") continue;  // its rows are flags
+    EXPECT_NE(man.find("\n.B " + s.words[0]), std::string::npos) << s.words[0];
   }
-  flush();
-  return out;
+  EXPECT_NE(man.find(".B certify \\-\\-kernel default|BZIMAGE|NAME|ID"), std::string::npos);
+  std::set<std::string> macros = {".TH", ".SH", ".TP", ".B", ".I", ".BR", ".br"};
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(man, '\n'))) {
+    if (!line.starts_with(".") && !line.starts_with("'")) continue;
+    std::string macro(line.substr(0, line.find(' ')));
+    EXPECT_TRUE(macros.contains(macro)) << line;
+  }
 }
 
 // The flags each usage lists are ones the command takes: given with a

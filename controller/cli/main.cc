@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "controller/campaign/import.h"
 #include "controller/certify/certify.h"
 #include "controller/cli/flags.h"
+#include "controller/cli/usage.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
 #include "controller/run/failure.h"
@@ -147,8 +149,9 @@ commands:
   certify --kernel default|BZIMAGE|NAME|ID [--suite DIR] [--seeds N|A..B] [--jobs N]
           [--max-failures N] [--out DIR] [--store URL] [--kernels DIR] [--json]
           [--slurm [--workers N] [--partition P] [--sbatch ARG]...] [--lease S]
-           run every scenario of the suite (default scenarios/certify) with
-           seeds 1..N (default 3) or A..B on the kernel, as a campaign, and write
+           run every scenario of the suite (default: scenarios/certify of
+           the install, or of the source tree) with seeds 1..N (default 3)
+           or A..B on the kernel, as a campaign, and write
            OUT/certificate.json (the kernel's manifest, per scenario passes
            out of runs and a 95% lower bound on the pass rate, failure
            signatures with example runs, the suite's sha256, the verdict),
@@ -189,6 +192,13 @@ commands:
            load and validate scenario files (YAML, see scenarios/); each
            error names file:line:column and the field. Starts nothing.
            --json: one document, a result per file.
+  completion bash
+           a bash completion script for swapchaos, made from this usage
+           (the package installs it; by hand: source <(swapchaos completion
+           bash)).
+  manpage
+           this usage as a man page, swapchaos(1) (the package installs it;
+           by hand: swapchaos manpage | man -l -).
 
 swapchaos boot flags:
   --kernel PATH          kernel under test (bzImage); default: the newest
@@ -243,6 +253,27 @@ std::string DefaultCacheDir() {
   return "/var/cache/swapchaos";
 }
 
+// Installed (`cmake --install`, the .deb), the program's data sits under
+// its prefix; run from a build tree, in the source tree it was built from.
+// Never relative to the working directory.
+fs::path SelfDir() { return fs::read_symlink("/proc/self/exe").parent_path(); }
+std::optional<std::string> Installed(const std::string& under_prefix) {
+  std::error_code ec;
+  fs::path p = (SelfDir() / ".." / under_prefix).lexically_normal();
+  if (!fs::exists(p, ec)) return std::nullopt;
+  return p.string();
+}
+std::string DefaultAgentPath() {
+  std::string beside = (SelfDir() / "swapchaos-agent").string();
+  std::error_code ec;
+  if (fs::exists(beside, ec)) return beside;
+  return Installed(SWAPCHAOS_INSTALL_LIBEXECDIR "/swapchaos-agent").value_or(beside);
+}
+std::string DefaultSuite() {
+  return Installed(SWAPCHAOS_INSTALL_DATADIR "/scenarios/certify")
+      .value_or(SWAPCHAOS_SOURCE_DIR "/scenarios/certify");
+}
+
 int Fail(int code, const std::string& msg) {
   std::cerr << "swapchaos: " << msg << "\n";
   return code;
@@ -272,7 +303,6 @@ swapchaos::controller::BootEnv BootEnvFrom(const Flags& flags) {
 }
 
 int Boot(const std::vector<std::string>& args) {
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   auto flags = Flags::Parse(args, {{"kernel", ""},
                                    {"modules", ""},
                                    {"memory", "512"},
@@ -287,7 +317,7 @@ int Boot(const std::vector<std::string>& args) {
                                    {"boot-timeout", "300"},
                                    {"out", swapchaos::controller::DefaultOutDir("boot")},
                                    {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
+                                   {"agent", DefaultAgentPath()}});
   if (!flags.ok()) return Fail(kExitBadInput, absl::StrCat(flags.status().message(), "\n", kUsage));
   swapchaos::controller::BootRequest req;
   absl::Status bad;
@@ -398,9 +428,8 @@ absl::StatusOr<VmCommand> ParseVmCommand(const std::vector<std::string>& args, c
                                          std::map<std::string, std::string> known,
                                          const std::set<std::string>& switches = {}) {
   if (args.empty() || args[0].starts_with("--")) return absl::InvalidArgumentError(needs);
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   known.emplace("cache", DefaultCacheDir());
-  known.emplace("agent", self_dir + "/swapchaos-agent");
+  known.emplace("agent", DefaultAgentPath());
   auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()), known, switches);
   if (!flags.ok()) return flags.status();
   swapchaos::controller::BootEnv env = BootEnvFrom(*flags);
@@ -630,11 +659,10 @@ int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::str
 }
 
 int Serve(const std::vector<std::string>& args) {
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   auto flags = Flags::Parse(args, {{"listen", swapchaos::controller::kDefaultControllerAddress},
                                    {"store", "runs/store.db"},
                                    {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
+                                   {"agent", DefaultAgentPath()}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
   std::string address = flags->Get("listen");
   // Only a socket file can say who may connect (its mode); a TCP port,
@@ -882,7 +910,6 @@ int StoreCommand(const std::vector<std::string>& args) {
 }
 
 int WorkerCommand(const std::vector<std::string>& args) {
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   auto flags = Flags::Parse(args, {{"store", kDefaultStore},
                                    {"campaign", "0"},
                                    {"jobs", "1"},
@@ -890,7 +917,7 @@ int WorkerCommand(const std::vector<std::string>& args) {
                                    {"max-runs", "0"},
                                    {"lease", "60"},
                                    {"cache", DefaultCacheDir()},
-                                   {"agent", self_dir + "/swapchaos-agent"}});
+                                   {"agent", DefaultAgentPath()}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
   auto campaign = flags->GetUint("campaign");
   auto jobs = flags->GetUint("jobs");
@@ -953,6 +980,20 @@ int Analyze(const std::vector<std::string>& args) {
                    .ktap = flags->Has("ktap"),
                    .junit = flags->Get("junit")};
   return Report(judged, args[0], output);
+}
+
+// completion bash | manpage: the usage above in other forms.
+int Completion(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0] != "bash") {
+    return Fail(kExitBadInput, "completion takes one shell: bash");
+  }
+  std::cout << swapchaos::controller::BashCompletion(kUsage);
+  return kExitOk;
+}
+int ManPageCommand(const std::vector<std::string>& args) {
+  if (!args.empty()) return Fail(kExitBadInput, "manpage takes no arguments");
+  std::cout << swapchaos::controller::ManPage(kUsage, swapchaos::controller::ToolVersion());
+  return kExitOk;
 }
 
 int Check(const std::vector<std::string>& args) {
@@ -1039,14 +1080,13 @@ absl::StatusOr<swapchaos::controller::SeedRange> ParseSeeds(const std::string& t
 absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& args,
                                              std::map<std::string, std::string> known,
                                              std::set<std::string> switches = {}) {
-  std::string self_dir = fs::read_symlink("/proc/self/exe").parent_path().string();
   known.insert({{"seeds", "3"},
                 {"jobs", "1"},
                 {"out", ""},
                 {"store", kDefaultStore},
                 {"kernels", DefaultKernelsDir()},
                 {"cache", DefaultCacheDir()},
-                {"agent", self_dir + "/swapchaos-agent"}});
+                {"agent", DefaultAgentPath()}});
   switches.insert("slurm");
   auto flags = Flags::Parse(args, WithPlacementFlags(known), switches);
   if (!flags.ok()) return flags.status();
@@ -1061,7 +1101,7 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
 
 int Certify(const std::vector<std::string>& args) {
   auto parsed = ParseSeededFlags(
-      args, {{"kernel", ""}, {"suite", "scenarios/certify"}, {"max-failures", "1"}}, {"json"});
+      args, {{"kernel", ""}, {"suite", DefaultSuite()}, {"max-failures", "1"}}, {"json"});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
   const swapchaos::controller::SeedRange seeds = parsed->seeds;
@@ -1368,6 +1408,7 @@ int main(int argc, char** argv) {
       {"campaign", CampaignCommand}, {"failures", Failures}, {"serve", Serve},
       {"kernel", KernelCommand},     {"certify", Certify},   {"bisect", BisectCommand},
       {"worker", WorkerCommand},     {"store", StoreCommand},
+      {"completion", Completion},    {"manpage", ManPageCommand},
   };
   auto dispatch = [&]() -> int {
     for (const auto& [name, run] : kCommands) {
