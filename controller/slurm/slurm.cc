@@ -86,8 +86,14 @@ absl::StatusOr<int> SlurmTasksLeft(const std::string& job_id) {
   return n;
 }
 
-absl::Status CancelSlurmJob(const std::string& job_id) {
-  auto out = OutputOf({"scancel", job_id}, std::chrono::seconds(60));
+absl::Status CancelSlurmJob(const std::string& job_id, bool pending_only) {
+  std::vector<std::string> argv = {"scancel", job_id};
+  if (pending_only) argv.insert(argv.begin() + 1, "--state=PENDING");
+  auto out = OutputOf(argv, std::chrono::seconds(60));
+  // A job that has ended (and been forgotten) has nothing left to cancel.
+  if (!out.ok() && absl::StrContains(out.status().message(), "Invalid job id")) {
+    return absl::OkStatus();
+  }
   if (!out.ok()) return absl::UnavailableError(absl::StrCat("scancel: ", Words(out.status())));
   return absl::OkStatus();
 }
@@ -187,6 +193,22 @@ absl::Status RunCampaignOnSlurm(int64_t id, Store& store, const CampaignOptions&
   }
   if (options.live) out << "\n";
   out << note;
+  // A task still queued would start only to find nothing left; a running
+  // worker exits once it finds nothing to claim.
+  if (note.empty()) {
+    if (absl::Status s = CancelSlurmJob(job, /*pending_only=*/true); !s.ok()) return s;
+  }
+  for (int i = 0;; ++i) {
+    auto left = SlurmTasksLeft(job);
+    if (!left.ok()) return left.status();
+    if (*left == 0) break;
+    if (i == 60) {
+      out << "Slurm job " << job << " still has " << *left << " tasks after 60 s (squeue -j "
+          << job << ")\n";
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
   // Closed only if every run is recorded (a worker may have closed it).
   if (auto closed = store.CloseCampaign(id); !closed.ok()) return closed.status();
   if (absl::Status s = WriteCampaignReports(store, id, options.runs_dir, out); !s.ok()) return s;

@@ -42,13 +42,17 @@ std::string SlurmJobScript(const SlurmOptions& slurm, const WorkerCommand& worke
 absl::StatusOr<std::string> SubmitSlurmJob(const std::string& script);
 // How many of the job's array tasks are pending or running.
 absl::StatusOr<int> SlurmTasksLeft(const std::string& job_id);
-absl::Status CancelSlurmJob(const std::string& job_id);
+// `scancel`: every task of the job, or only those Slurm has not started.
+absl::Status CancelSlurmJob(const std::string& job_id, bool pending_only = false);
 
 // Submits the workers of an opened campaign, then watches the store with
 // the usual progress until every run is recorded: resubmits (twice at
 // most) if the jobs end with runs left, scancels them on Ctrl-C (then
 // CancelledError; runs in flight go back to the queue when their leases
-// run out). Writes the campaign's reports at the end.
+// run out). Once every run is recorded, cancels the tasks Slurm has not
+// started (nothing is left for them) and waits for the running ones to
+// end, so no job of a finished campaign stays queued. Writes the
+// campaign's reports at the end.
 absl::Status RunCampaignOnSlurm(int64_t id, Store& store, const CampaignOptions& options,
                                 const SlurmOptions& slurm, const WorkerCommand& worker,
                                 const BootEnv& env);

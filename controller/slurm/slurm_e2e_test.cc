@@ -8,10 +8,13 @@
 #include <fstream>
 #include <thread>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "controller/store/store.h"
 #include "gtest/gtest.h"
+#include "swapchaos/kernel.pb.h"
 #include "testing/cli.h"
 #include "testing/postgres.h"
 #include "testing/shell.h"
@@ -86,6 +89,42 @@ TEST_F(SlurmE2ETest, KilledWorkersRunIsRunAgainAndEveryRunIsRecordedOnce) {
   EXPECT_TRUE(test::ProcessesMentioning(runs).empty());
   EXPECT_EQ(test::ShellOutput("squeue --noheader"), "");
   EXPECT_EQ(test::NetNamespaces(), before);
+}
+
+// Certify takes the same placement: the stock kernel's certification as a
+// Slurm job array, its certificate written from what the store holds.
+TEST_F(SlurmE2ETest, CertifyOnSlurmCertifiesTheStockKernel) {
+  std::string dir = test::UniqueTempDir();
+  std::string url = test::NewPostgresStoreUrl();
+  ASSERT_FALSE(url.empty());
+  fs::create_directories(dir + "/suite");
+  fs::copy_file(SWAPCHAOS_QUICK, dir + "/suite/quick.yaml");
+  std::string out = dir + "/cert";
+  int rc = test::RunCli({"certify", "--kernel", "default", "--suite", dir + "/suite", "--seeds",
+                         "5..6", "--out", out, "--store", url, "--slurm", "--workers", "2"},
+                        dir + "/log", std::chrono::seconds(1200));
+  std::string log = test::ReadFile(dir + "/log");
+  EXPECT_EQ(rc, 0) << log;
+  EXPECT_NE(log.find("Slurm job "), std::string::npos) << log;
+  EXPECT_NE(log.find("certified"), std::string::npos) << log;
+  EXPECT_TRUE(fs::exists(out + "/runs/slurm-campaign-1.sh")) << log;
+  kernels::Certificate cert;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  test::ReadFile(out + "/certificate.json"), &cert)
+                  .ok());
+  EXPECT_EQ(cert.verdict(), "certified");
+  EXPECT_EQ(cert.first_seed(), 5u);
+  EXPECT_EQ(cert.seeds(), 2u);
+  auto store = Store::Open(url);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto runs = (*store)->Runs(1);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 2u);
+  for (const StoredRun& r : *runs) {
+    EXPECT_EQ(r.verdict, "pass") << r.dir << " " << r.signature;
+    EXPECT_EQ(r.attempts, 1) << r.dir;
+  }
+  EXPECT_EQ(test::ShellOutput("squeue --noheader"), "");
 }
 
 // A Slurm that refuses the job: a clear message, exit 3, and the campaign
