@@ -185,12 +185,17 @@ absl::Status ParseInflight(absl::string_view text, agent::Sample* out) {
 
 absl::Status ParseBlockStat(absl::string_view text, agent::Sample* out) {
   auto f = Fields(absl::StripAsciiWhitespace(text));
-  uint64_t reads, writes;
-  if (f.size() < 5 || !absl::SimpleAtoi(f[0], &reads) || !absl::SimpleAtoi(f[4], &writes)) {
+  // Documentation/block/stat.rst: read I/Os, merges, sectors, ticks, then
+  // the same four for writes.
+  uint64_t reads, read_ms, writes, write_ms;
+  if (f.size() < 8 || !absl::SimpleAtoi(f[0], &reads) || !absl::SimpleAtoi(f[3], &read_ms) ||
+      !absl::SimpleAtoi(f[4], &writes) || !absl::SimpleAtoi(f[7], &write_ms)) {
     return absl::InvalidArgumentError(absl::StrCat("bad block stat: ", text));
   }
   out->set_nbd_reads_done(reads);
   out->set_nbd_writes_done(writes);
+  out->set_nbd_read_ticks_ms(read_ms);
+  out->set_nbd_write_ticks_ms(write_ms);
   return absl::OkStatus();
 }
 

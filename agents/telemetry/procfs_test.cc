@@ -177,7 +177,7 @@ TEST(ProcfsTest, KeyNumbersOfAProcessStatus) {
   EXPECT_EQ(ParseKeyNumber("VmRSS:\t   70000 kB\n", "VmLck"), 0u);
 }
 
-TEST(ProcfsTest, BlockStatCompletedRequests) {
+TEST(ProcfsTest, BlockStatCompletedRequestsAndTheirTime) {
   agent::Sample s;
   // 6.1's 17 fields: read I/Os, merges, sectors, ticks, then the same for writes, ...
   ASSERT_TRUE(ParseBlockStat("    1204        0    91360     5032    30876        0  7900160  "
@@ -187,7 +187,10 @@ TEST(ProcfsTest, BlockStatCompletedRequests) {
                   .ok());
   EXPECT_EQ(s.nbd_reads_done(), 1204u);
   EXPECT_EQ(s.nbd_writes_done(), 30876u);
+  EXPECT_EQ(s.nbd_read_ticks_ms(), 5032u);
+  EXPECT_EQ(s.nbd_write_ticks_ms(), 1830440u);
   EXPECT_FALSE(ParseBlockStat("", &s).ok());
+  EXPECT_FALSE(ParseBlockStat("1204 0 91360 5032 30876", &s).ok());
 }
 
 // The 6.1 format; the free-page section before the block counts also has

@@ -191,6 +191,7 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
   Series some{"PSI some avg10 %", "#ff7f0e", {}}, full{"PSI full avg10 %", "#8c564b", {}};
   Series throttled{"tasks in throttle_direct_reclaim", "#e377c2", {}};
   Series inflight{"reads and writes in flight", "#17becf", {}};
+  Series read_ms{"read latency ms", "#1f77b4", {}}, write_ms{"write latency ms", "#d62728", {}};
   std::vector<Window> link_events;
   for (size_t i = 0; i < h.victim.size(); ++i) {
     const agent::Sample& s = h.victim[i];
@@ -203,6 +204,22 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
       };
       if (auto r = rate(Get(s.vmstat(), "pswpin"), Get(p.vmstat(), "pswpin"))) in.points.push_back({t, *r});
       if (auto r = rate(Get(s.vmstat(), "pswpout"), Get(p.vmstat(), "pswpout"))) out.points.push_back({t, *r});
+      // Mean time from submission to answer of the requests answered in
+      // this interval; none answered (a cut): no point, a gap.
+      auto latency = [](uint64_t ms, uint64_t ms_before, uint64_t n, uint64_t n_before) {
+        return n > n_before && ms >= ms_before
+                   ? std::optional<double>(static_cast<double>(ms - ms_before) /
+                                           static_cast<double>(n - n_before))
+                   : std::nullopt;
+      };
+      if (auto l = latency(s.nbd_read_ticks_ms(), p.nbd_read_ticks_ms(), s.nbd_reads_done(),
+                           p.nbd_reads_done())) {
+        read_ms.points.push_back({t, *l});
+      }
+      if (auto l = latency(s.nbd_write_ticks_ms(), p.nbd_write_ticks_ms(), s.nbd_writes_done(),
+                           p.nbd_writes_done())) {
+        write_ms.points.push_back({t, *l});
+      }
       if (s.nbd_link_deaths() > p.nbd_link_deaths()) {
         link_events.push_back({t, t, absl::StrCat("NBD link dead (", s.nbd_link_deaths(), ")")});
       }
@@ -271,6 +288,8 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
     absl::StrAppend(&body, Chart("Throttled direct reclaimers", {throttled}, windows, t_end));
     absl::StrAppend(&body, Chart("NBD requests (dashed: link dead or reconnected)", {inflight},
                                  windows, t_end, link_events));
+    absl::StrAppend(&body, Chart("NBD latency, ms (answered requests)",
+                                 {read_ms, write_ms}, windows, t_end, link_events));
     if (!h.wire.empty()) {
       absl::StrAppend(&body, Chart("The wire forwards", {to_server, to_victim}, windows, t_end));
     }

@@ -19,9 +19,9 @@ TEST(ReportTest, RunPageHasVerdictTimelinesAndShadedFaults) {
   v.mutable_oracles(0)->set_evidence("a <b> & \"c\"");
   std::string html = RunReportHtml(*h, v);
   EXPECT_NE(html.find("<span class=\"pass\">pass</span>"), std::string::npos);
-  EXPECT_EQ(Count(html, "<svg"), 5u);  // no wire telemetry recorded in this one
-  // Each of the scenario's faults shaded on each of the five charts.
-  EXPECT_EQ(Count(html, "class=\"fault\""), 5u * h->scenario.faults_size());
+  EXPECT_EQ(Count(html, "<svg"), 6u);  // no wire telemetry recorded in this one
+  // Each of the scenario's faults shaded on each of the six charts.
+  EXPECT_EQ(Count(html, "class=\"fault\""), 6u * h->scenario.faults_size());
   // Legends in their series' colours.
   EXPECT_NE(html.find("style=\"fill:#d62728\">swap-out pages/s</text>"), std::string::npos);
   EXPECT_NE(html.find("faults[1] netem"), std::string::npos);
@@ -120,6 +120,9 @@ TEST(ReportTest, GapsAreGapsAndBurstsKeepTheirRate) {
     (*s.mutable_net_dev())["data0"].set_rx_bytes(pswpout * 4096);
     s.set_nbd_link_deaths(uptime_ms >= 20'000 ? 1 : 0);
     s.set_nbd_reconnects(uptime_ms >= 22'000 ? 1 : 0);
+    // 10 reads answered a sample, 50 ms between them: 5 ms each.
+    s.set_nbd_reads_done(pswpout / 10);
+    s.set_nbd_read_ticks_ms(pswpout / 2);
     to->push_back(s);
   };
   for (uint64_t ms = 0; ms <= 5000; ms += 500) add(&h.victim, 10'000 + ms, 1'000'000 + ms + 20);
@@ -130,9 +133,13 @@ TEST(ReportTest, GapsAreGapsAndBurstsKeepTheirRate) {
   Verdict v;
   v.set_verdict("pass");
   std::string html = RunReportHtml(h, v);
-  EXPECT_EQ(Count(html, "<svg"), 6u);
+  EXPECT_EQ(Count(html, "<svg"), 7u);
   EXPECT_NE(html.find("The wire forwards"), std::string::npos);
-  EXPECT_EQ(Count(html, "class=\"mark\""), 2u);
+  EXPECT_EQ(Count(html, "class=\"mark\""), 4u);  // on the requests' and the latency's charts
+  size_t latency = html.find("NBD latency, ms");
+  ASSERT_NE(latency, std::string::npos);
+  EXPECT_NE(html.find("style=\"fill:#1f77b4\">read latency ms</text>", latency), std::string::npos);
+  EXPECT_NE(html.find(">5</text>", latency), std::string::npos);  // the y axis: 5 ms
   EXPECT_NE(html.find("<title>NBD link dead (1)</title>"), std::string::npos);
   // Every line of the victim's charts starts once and breaks once, at the stall.
   size_t swap = html.find("Swap traffic");
