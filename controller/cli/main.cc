@@ -37,6 +37,7 @@
 #include "controller/run/minimize.h"
 #include "controller/report/report.h"
 #include "controller/run/replay.h"
+#include "controller/report/kcidb.h"
 #include "controller/report/listings.h"
 #include "controller/service/listener.h"
 #include "controller/service/service.h"
@@ -136,6 +137,12 @@ commands:
   failures [--store URL] [--json]
            failure signatures across every run: count, first and last seen,
            kernels, example runs.
+  export kcidb [--store URL] [--campaign ID] [--origin NAME]
+           the store's finished runs (--campaign: one campaign's, a
+           certification's say) as one KCIDB report on stdout, for
+           KernelCI's results database: a build per kernel image, a test per
+           run (swapchaos.<scenario>: PASS, FAIL, ERROR), I/O schema v5.3;
+           --origin names this CI system (default swapchaos).
   analyze DIR [--junit FILE] [--ktap]
            judge a finished run again from its files alone (--junit, --ktap:
            as for run).
@@ -968,6 +975,35 @@ int Failures(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+int Export(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "kcidb") return Fail(kExitBadInput, "export takes one format: kcidb");
+  auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()),
+                            {{"store", kDefaultStore}, {"campaign", "0"}, {"origin", "swapchaos"}});
+  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  auto campaign = flags->GetUint("campaign");
+  if (!campaign.ok()) return Fail(kExitBadInput, std::string(campaign.status().message()));
+  auto store = OpenStore(flags->Get("store"), false);
+  if (!store.ok()) return FailStore(store.status());
+  auto campaigns = (*store)->Campaigns();
+  if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
+  std::vector<swapchaos::controller::StoredCampaign> chosen;
+  std::map<int64_t, std::vector<swapchaos::controller::StoredRun>> runs;
+  for (const auto& c : *campaigns) {
+    if (*campaign != 0 && c.id != *campaign) continue;
+    auto r = (*store)->Runs(c.id);
+    if (!r.ok()) return Fail(kExitInfra, std::string(r.status().message()));
+    chosen.push_back(c);
+    runs[c.id] = *std::move(r);
+  }
+  if (*campaign != 0 && chosen.empty()) {
+    return Fail(kExitBadInput, absl::StrCat("no campaign ", *campaign, " in the store"));
+  }
+  auto report = swapchaos::controller::KcidbReport(chosen, runs, flags->Get("origin"));
+  if (!report.ok()) return Fail(kExitBadInput, std::string(report.status().message()));
+  std::cout << *report << "\n";
+  return kExitOk;
+}
+
 int Analyze(const std::vector<std::string>& args) {
   if (args.empty() || args[0].starts_with("--")) {
     return Fail(kExitBadInput, "analyze needs a run directory first");
@@ -1408,7 +1444,7 @@ int main(int argc, char** argv) {
       {"campaign", CampaignCommand}, {"failures", Failures}, {"serve", Serve},
       {"kernel", KernelCommand},     {"certify", Certify},   {"bisect", BisectCommand},
       {"worker", WorkerCommand},     {"store", StoreCommand},
-      {"completion", Completion},    {"manpage", ManPageCommand},
+      {"completion", Completion},    {"manpage", ManPageCommand}, {"export", Export},
   };
   auto dispatch = [&]() -> int {
     for (const auto& [name, run] : kCommands) {

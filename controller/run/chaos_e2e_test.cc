@@ -78,6 +78,12 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_NE(test::ReadFile(dir + "/status.log").find("1/1 done, 0 running, 0 failed, 0 errors"),
             std::string::npos)
       << test::ReadFile(dir + "/status.log");
+  // For KernelCI: the real run as a KCIDB report its own schema accepts.
+  ASSERT_EQ(test::RunCli({"export", "kcidb", "--store", store}, dir + "/kcidb.json"), 0);
+  std::string checked =
+      test::ShellOutput(SWAPCHAOS_KCIDB_VALIDATE " " + dir + "/kcidb.json 2>&1; echo rc=$?");
+  EXPECT_NE(checked.find("valid KCIDB v5 report\nrc=0"), std::string::npos) << checked;
+  EXPECT_NE(test::ReadFile(dir + "/kcidb.json").find("\"status\": \"PASS\""), std::string::npos);
 }
 
 // The negative control: the oracles must be able to say no.
