@@ -26,7 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/stats.h"
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 #include "controller/run/run.h"
 #include "controller/run/telemetry_recorder.h"
 #include "controller/vm/agent_client.h"
@@ -36,6 +36,7 @@
 namespace {
 namespace fs = std::filesystem;
 using namespace swapchaos::controller;
+using swapchaos::process::Subprocess;
 using Clock = std::chrono::steady_clock;
 using swapchaos::bench::Percentile;
 

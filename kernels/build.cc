@@ -16,15 +16,15 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 #include "kernels/hash.h"
 #include "kernels/kconfig.h"
 #include "kernels/kernel_image.h"
 
 namespace swapchaos::kernels {
 namespace fs = std::filesystem;
-using controller::OutputOf;
-using controller::RunToEnd;
+using process::OutputOf;
+using process::RunToEnd;
 using std::chrono::seconds;
 
 namespace {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 #include "gtest/gtest.h"
 
 // Helpers for tests that run the swapchaos command as a user would.
@@ -29,11 +29,11 @@ inline std::string ReadFile(const std::string& path) {
 }
 
 // Starts `swapchaos ARGS...` (the binary CMake built) with its output in `log`.
-inline std::unique_ptr<controller::Subprocess> StartCli(const std::vector<std::string>& args,
+inline std::unique_ptr<process::Subprocess> StartCli(const std::vector<std::string>& args,
                                                         const std::string& log) {
   std::vector<std::string> argv = {SWAPCHAOS_CLI};
   argv.insert(argv.end(), args.begin(), args.end());
-  auto p = controller::Subprocess::Spawn({argv, log});
+  auto p = process::Subprocess::Spawn({argv, log});
   EXPECT_TRUE(p.ok()) << p.status();
   return p.ok() ? std::move(*p) : nullptr;
 }

@@ -77,8 +77,8 @@ absl::Status RunBoot(const BootRequest& request, const BootEnv& env) {
           now - run_start >= std::chrono::seconds(request.duration_s())) {
         break;
       }
-      Subprocess& victim = (*run)->victim_vm().process();
-      Subprocess& wire = (*run)->wire_vm().process();
+      process::Subprocess& victim = (*run)->victim_vm().process();
+      process::Subprocess& wire = (*run)->wire_vm().process();
       if (!victim.Running() || !wire.Running()) {
         failure = absl::UnavailableError(
             absl::StrCat("a VM ended during the run: victim QEMU ", victim.DescribeExit(),

@@ -56,7 +56,7 @@ class BootE2ETest : public testing::Test {
     return args;
   }
   // Waits until the run streams telemetry, i.e. swap is on.
-  bool WaitForTelemetry(controller::Subprocess& p) {
+  bool WaitForTelemetry(process::Subprocess& p) {
     for (int i = 0; i < 1200 && p.Running(); ++i) {
       if (fs::exists(out_ + "/telemetry.jsonl") && fs::file_size(out_ + "/telemetry.jsonl") > 0) {
         return true;

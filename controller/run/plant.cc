@@ -18,7 +18,7 @@ absl::Status RunPlant::SetCable(faults::Vm vm, const std::string& nic, bool conn
 }
 
 absl::Status RunPlant::SignalServer(int signo) {
-  Subprocess& server = run_.nbd_server().process();
+  process::Subprocess& server = run_.nbd_server().process();
   if (!server.Running()) return absl::FailedPreconditionError("nbd-server is not running");
   server.Signal(signo);
   if (signo == SIGKILL) held_down_ = true;
@@ -26,7 +26,7 @@ absl::Status RunPlant::SignalServer(int signo) {
 }
 
 std::string RunPlant::KeepServing() {
-  Subprocess& server = run_.nbd_server().process();
+  process::Subprocess& server = run_.nbd_server().process();
   if (held_down_ || server.Running()) return "";
   std::string ended = server.DescribeExit();
   absl::Status s = run_.nbd_server().Restart();
@@ -35,7 +35,7 @@ std::string RunPlant::KeepServing() {
 }
 
 std::string RunPlant::ServerState() {
-  Subprocess& server = run_.nbd_server().process();
+  process::Subprocess& server = run_.nbd_server().process();
   if (!server.Running()) return "dead";
   std::ifstream stat(absl::StrCat("/proc/", server.pid(), "/stat"));
   std::string line;

@@ -15,7 +15,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 
 namespace swapchaos::controller {
 namespace {
@@ -56,7 +56,7 @@ std::string SlurmJobScript(const SlurmOptions& slurm, const WorkerCommand& w) {
 }
 
 absl::StatusOr<std::string> SubmitSlurmJob(const std::string& script) {
-  auto out = OutputOf({"sbatch", "--parsable", script}, std::chrono::seconds(120));
+  auto out = process::OutputOf({"sbatch", "--parsable", script}, std::chrono::seconds(120));
   if (!out.ok()) {
     return absl::UnavailableError(
         absl::StrCat("Slurm did not take the job (", script, "): ", Words(out.status())));
@@ -72,7 +72,7 @@ absl::StatusOr<std::string> SubmitSlurmJob(const std::string& script) {
 }
 
 absl::StatusOr<int> SlurmTasksLeft(const std::string& job_id) {
-  auto out = OutputOf({"squeue", "--noheader", "--array", "--jobs", job_id, "--format", "%i"},
+  auto out = process::OutputOf({"squeue", "--noheader", "--array", "--jobs", job_id, "--format", "%i"},
                       std::chrono::seconds(60));
   if (!out.ok()) {
     // A job that ended long ago is forgotten by name.
@@ -89,7 +89,7 @@ absl::StatusOr<int> SlurmTasksLeft(const std::string& job_id) {
 absl::Status CancelSlurmJob(const std::string& job_id, bool pending_only) {
   std::vector<std::string> argv = {"scancel", job_id};
   if (pending_only) argv.insert(argv.begin() + 1, "--state=PENDING");
-  auto out = OutputOf(argv, std::chrono::seconds(60));
+  auto out = process::OutputOf(argv, std::chrono::seconds(60));
   // A job that has ended (and been forgotten) has nothing left to cancel.
   if (!out.ok() && absl::StrContains(out.status().message(), "Invalid job id")) {
     return absl::OkStatus();

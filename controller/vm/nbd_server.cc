@@ -46,21 +46,21 @@ namespace {
 // Who serves the guest under test: Debian's nbd-server package makes the
 // `nbd` user for it. A root controller does not lend the server its root;
 // one that is not root runs it as itself.
-std::optional<Credentials> ServerCredentials() {
+std::optional<process::Credentials> ServerCredentials() {
   if (geteuid() != 0) return std::nullopt;
   for (const char* name : {"nbd", "nobody"}) {
     passwd pw;
     passwd* found = nullptr;
     char buf[1024];
     if (getpwnam_r(name, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
-      return Credentials{pw.pw_uid, pw.pw_gid, {}};
+      return process::Credentials{pw.pw_uid, pw.pw_gid, {}};
     }
   }
   return std::nullopt;
 }
 
 // A file only the server's user reads and writes; errno on failure.
-int CreateOwned(const std::string& path, const std::optional<Credentials>& owner) {
+int CreateOwned(const std::string& path, const std::optional<process::Credentials>& owner) {
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
   if (owner && fchown(fd, owner->uid, owner->gid) != 0) {
@@ -75,7 +75,7 @@ int CreateOwned(const std::string& path, const std::optional<Credentials>& owner
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NbdServer>> NbdServer::Start(const Options& o) {
-  const std::optional<Credentials> user = ServerCredentials();
+  const std::optional<process::Credentials> user = ServerCredentials();
   std::string image = o.dir + "/swap.img";
   std::string config = o.dir + "/nbd-server.conf";
   int image_fd = CreateOwned(image, user);
@@ -112,9 +112,9 @@ absl::Status NbdServer::Restart() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Subprocess>> NbdServer::Spawn() {
+absl::StatusOr<std::unique_ptr<process::Subprocess>> NbdServer::Spawn() {
   const Options& o = options_;
-  auto p = Subprocess::Spawn({.argv = {"nbd-server", "-d", "-C",
+  auto p = process::Subprocess::Spawn({.argv = {"nbd-server", "-d", "-C",
                                        absl::StrCat("/proc/self/fd/", config_fd_)},
                               .log_path = o.log_path,
                               .keep_fds = {config_fd_, image_fd_},

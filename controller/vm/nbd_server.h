@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 #include "controller/vm/netns.h"
 
 namespace swapchaos::controller {
@@ -40,7 +40,7 @@ class NbdServer {
   static absl::StatusOr<std::unique_ptr<NbdServer>> Start(const Options& options);
   ~NbdServer();
 
-  Subprocess& process() { return *process_; }
+  process::Subprocess& process() { return *process_; }
   const std::string& image_path() const { return image_; }
 
   // A new server on the same export, image and port, once the old one is
@@ -48,7 +48,7 @@ class NbdServer {
   absl::Status Restart();
 
  private:
-  NbdServer(Options o, std::optional<Credentials> user, std::string image, int config_fd,
+  NbdServer(Options o, std::optional<process::Credentials> user, std::string image, int config_fd,
             int image_fd)
       : options_(std::move(o)),
         user_(user),
@@ -56,13 +56,13 @@ class NbdServer {
         config_fd_(config_fd),
         image_fd_(image_fd) {}
   // nbd-server on the config, as `user_`, once it listens.
-  absl::StatusOr<std::unique_ptr<Subprocess>> Spawn();
+  absl::StatusOr<std::unique_ptr<process::Subprocess>> Spawn();
   const Options options_;
-  const std::optional<Credentials> user_;
+  const std::optional<process::Credentials> user_;
   const std::string image_;
   const int config_fd_;  // kept open for every restart
   const int image_fd_;
-  std::unique_ptr<Subprocess> process_;
+  std::unique_ptr<process::Subprocess> process_;
 };
 
 // True if `pid` itself holds a socket listening on `port` (per its

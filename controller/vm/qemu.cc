@@ -25,9 +25,9 @@ constexpr int kConsoleFdSet = 1;
 
 // Who QEMU runs as: not root beside a kernel under test. Under KVM it keeps
 // /dev/kvm's group.
-std::optional<Credentials> QemuCredentials(const std::string& accel) {
+std::optional<process::Credentials> QemuCredentials(const std::string& accel) {
   if (geteuid() != 0) return std::nullopt;
-  Credentials c{.uid = 65534, .gid = 65534, .groups = {}};
+  process::Credentials c{.uid = 65534, .gid = 65534, .groups = {}};
   struct stat st;
   if (accel == "kvm" && stat("/dev/kvm", &st) == 0) c.groups = {st.st_gid};
   return c;
@@ -159,7 +159,7 @@ absl::StatusOr<std::unique_ptr<QemuVm>> QemuVm::Start(const QemuSpec& spec) {
   for (const NicSpec& n : spec.nics) {
     if (n.tap_fd >= 0) keep.push_back(n.tap_fd);
   }
-  auto p = Subprocess::Spawn({.argv = QemuArgv(spec, fds),
+  auto p = process::Subprocess::Spawn({.argv = QemuArgv(spec, fds),
                               .log_path = spec.log_path,
                               .keep_fds = keep,
                               .netns_fd = spec.netns_fd,

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 
 namespace swapchaos::controller {
 
@@ -60,7 +60,7 @@ class QemuVm {
   static absl::StatusOr<std::unique_ptr<QemuVm>> Start(const QemuSpec& spec);
 
   const QemuSpec& spec() const { return spec_; }
-  Subprocess& process() { return *process_; }
+  process::Subprocess& process() { return *process_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
 
   // Bytes the guest has written to its console so far.
@@ -72,12 +72,12 @@ class QemuVm {
   absl::Status SetLink(const std::string& netdev, bool up);
 
  private:
-  QemuVm(QemuSpec spec, std::unique_ptr<Subprocess> p)
+  QemuVm(QemuSpec spec, std::unique_ptr<process::Subprocess> p)
       : spec_(std::move(spec)),
         process_(std::move(p)),
         started_(std::chrono::steady_clock::now()) {}
   const QemuSpec spec_;
-  std::unique_ptr<Subprocess> process_;
+  std::unique_ptr<process::Subprocess> process_;
   const std::chrono::steady_clock::time_point started_;
 };
 

@@ -1,4 +1,4 @@
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "testing/shell.h"
 
-namespace swapchaos::controller {
+namespace swapchaos::process {
 namespace {
 
 std::string LogPath(const std::string& name) {
@@ -131,4 +131,4 @@ TEST(SubprocessTest, RunsAsTheUserItIsGiven) {
 }
 
 }  // namespace
-}  // namespace swapchaos::controller
+}  // namespace swapchaos::process

@@ -1,5 +1,5 @@
-#ifndef SWAPCHAOS_CONTROLLER_PROCESS_SUBPROCESS_H_
-#define SWAPCHAOS_CONTROLLER_PROCESS_SUBPROCESS_H_
+#ifndef SWAPCHAOS_PROCESS_SUBPROCESS_H_
+#define SWAPCHAOS_PROCESS_SUBPROCESS_H_
 
 #include <sys/types.h>
 
@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace swapchaos::controller {
+namespace swapchaos::process {
 
 struct Credentials {
   uid_t uid;
@@ -87,6 +87,6 @@ absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
 absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
                                      std::chrono::seconds timeout);
 
-}  // namespace swapchaos::controller
+}  // namespace swapchaos::process
 
-#endif  // SWAPCHAOS_CONTROLLER_PROCESS_SUBPROCESS_H_
+#endif  // SWAPCHAOS_PROCESS_SUBPROCESS_H_

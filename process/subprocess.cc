@@ -1,4 +1,4 @@
-#include "controller/process/subprocess.h"
+#include "process/subprocess.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace swapchaos::controller {
+namespace swapchaos::process {
 
 absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(const SpawnOptions& o) {
   if (o.argv.empty()) return absl::InvalidArgumentError("empty command line");
@@ -206,4 +206,4 @@ absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
   return out;
 }
 
-}  // namespace swapchaos::controller
+}  // namespace swapchaos::process
