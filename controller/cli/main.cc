@@ -1,9 +1,6 @@
 // swapchaos: the command line. Only composes the controller's libraries.
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,6 +36,7 @@
 #include "controller/run/replay.h"
 #include "controller/report/kcidb.h"
 #include "controller/report/listings.h"
+#include "controller/service/client.h"
 #include "controller/service/listener.h"
 #include "controller/service/service.h"
 #include "controller/slurm/slurm.h"
@@ -470,25 +468,6 @@ int RunCommand(const std::vector<std::string>& args) {
   return Report(swapchaos::controller::RunScenario(*loaded, options, out, cmd->env), out, output);
 }
 
-std::unique_ptr<swapchaos::controller::Controller::Stub> ConnectController(
-    const std::string& address) {
-  if (address.starts_with("unix:") && !fs::exists(address.substr(5))) return nullptr;
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(1))) {
-    return nullptr;
-  }
-  return swapchaos::controller::Controller::NewStub(channel);
-}
-
-// The exit status for a controller's refusal: its reason is the user's.
-int FailRemote(const grpc::Status& st) {
-  return Fail(st.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
-                      st.error_code() == grpc::StatusCode::NOT_FOUND
-                  ? kExitBadInput
-                  : kExitInfra,
-              st.error_message());
-}
-
 int ReplayCommand(const std::vector<std::string>& args) {
   auto cmd = ParseVmCommand(
       args, "replay needs a run directory first",
@@ -502,15 +481,16 @@ int ReplayCommand(const std::vector<std::string>& args) {
                         ? swapchaos::controller::StampedDir(run + "/replay")
                         : flags->Get("out");
   swapchaos::controller::ReplayResult result;
-  if (auto stub = ConnectController(flags->Get("controller"))) {
+  if (auto stub = swapchaos::controller::ConnectController(flags->Get("controller"))) {
     swapchaos::controller::ReplayRequest req;
     req.set_run_dir(fs::absolute(run).string());
     req.set_times(static_cast<uint32_t>(*times));
     req.set_out_dir(fs::absolute(out).string());
     std::cout << "replaying in the controller at " << flags->Get("controller")
               << " (its progress: " << req.out_dir() << ".log)\n";
-    grpc::ClientContext ctx;
-    if (grpc::Status st = stub->Replay(&ctx, req, &result); !st.ok()) return FailRemote(st);
+    auto replayed = swapchaos::controller::RemoteReplay(*stub, req);
+    if (!replayed.ok()) return FailWith(replayed.status());
+    result = *std::move(replayed);
   } else {
     auto report = swapchaos::controller::Replay(run, static_cast<int>(*times), out, cmd->env);
     if (!report.ok()) return FailWith(report.status());
@@ -614,7 +594,6 @@ int CampaignOutcome(const std::vector<swapchaos::controller::StoredRun>& runs) {
   return any_error ? kExitInfra : any_fail ? kExitFail : kExitOk;
 }
 
-// A controller answering at `address`, or null when none does.
 // The campaign submitted to a running controller, watched to its end.
 int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::string& address,
                    const std::string& file, uint32_t jobs, const std::string& runs) {
@@ -622,47 +601,14 @@ int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::str
   req.set_file(fs::absolute(file).string());
   req.set_jobs(jobs);
   if (!runs.empty()) req.set_runs_dir(fs::absolute(runs).string());
-  swapchaos::controller::CampaignAccepted accepted;
-  grpc::ClientContext submit;
-  grpc::Status st = stub.SubmitCampaign(&submit, req, &accepted);
-  if (!st.ok()) return FailRemote(st);
-  std::cout << (accepted.resumed() ? "resuming" : "submitted") << " campaign " << accepted.id()
-            << " (" << accepted.runs() << " runs) to the controller at " << address << "\n";
-  swapchaos::controller::WatchCampaignRequest watch;
-  watch.set_id(accepted.id());
-  grpc::ClientContext ctx;
-  auto stream = stub.WatchCampaign(&ctx, watch);
-  swapchaos::controller::CampaignProgress p;
-  uint32_t shown = UINT32_MAX;
-  while (!g_stop && stream->Read(&p)) {
-    if (p.done() != shown) {
-      std::cout << "done " << p.done() << "/" << p.total() << ", running " << p.running()
-                << ", failed " << p.failed() << ", errors " << p.errors() << "\n";
-      shown = p.done();
-    }
-    if (p.finished()) break;
-  }
-  ctx.TryCancel();
-  if (!p.finished()) {
-    std::cout << "stopped watching; campaign " << accepted.id() << " goes on in the controller\n";
+  auto watched =
+      swapchaos::controller::SubmitAndWatch(stub, address, req, std::cout, [] { return g_stop.load(); });
+  if (absl::IsCancelled(watched.status())) {
+    std::cout << watched.status().message() << "\n";
     return kExitInfra;
   }
-  swapchaos::controller::ListRunsRequest list;
-  list.set_campaign(accepted.id());
-  swapchaos::controller::RunList runs_list;
-  grpc::ClientContext list_ctx;
-  if (grpc::Status s = stub.ListRuns(&list_ctx, list, &runs_list); !s.ok()) {
-    return Fail(kExitInfra, s.error_message());
-  }
-  std::vector<swapchaos::controller::StoredRun> stored;
-  for (const auto& r : runs_list.runs()) {
-    stored.push_back({.id = r.id(), .campaign = r.campaign(), .scenario = r.scenario(),
-                      .seed = r.seed(), .kernel = r.kernel(), .status = r.status(),
-                      .verdict = r.verdict(), .signature = r.signature(), .error = r.error(),
-                      .dir = r.dir(), .attempts = static_cast<int>(r.attempts()),
-                      .wall_s = r.wall_s()});
-  }
-  return CampaignOutcome(stored);
+  if (!watched.ok()) return FailWith(watched.status());
+  return CampaignOutcome(watched->runs);
 }
 
 int Serve(const std::vector<std::string>& args) {
@@ -671,43 +617,16 @@ int Serve(const std::vector<std::string>& args) {
                                    {"cache", DefaultCacheDir()},
                                    {"agent", DefaultAgentPath()}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
-  std::string address = flags->Get("listen");
-  // Only a socket file can say who may connect (its mode); a TCP port,
-  // even on 127.0.0.1, lets every local user drive a root process.
-  if (!address.starts_with("unix:") || address.size() == 5) {
-    return Fail(kExitBadInput,
-                "--listen must be unix:PATH (a TCP port would let every local user in)");
+  // The address is checked before the store is created.
+  if (auto socket = swapchaos::controller::ControllerSocket(flags->Get("listen")); !socket.ok()) {
+    return FailWith(socket.status());
   }
   auto store = OpenStore(flags->Get("store"), true);
   if (!store.ok()) return FailStore(store.status());
-  std::string socket = address.substr(5);
-  if (ConnectController(address)) {
-    return Fail(kExitBadInput, "a controller already listens at " + address);
-  }
-  fs::create_directories(fs::path(socket).parent_path());
-  if (struct stat st; lstat(socket.c_str(), &st) == 0) {
-    if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
-      return Fail(kExitBadInput, socket + " exists and is not a socket of ours: not removing it");
-    }
-    fs::remove(socket);  // a stale socket of a controller of ours that died
-  }
-  auto listener = swapchaos::controller::PeerCheckedListener::Bind(socket, &std::cout);
-  if (!listener.ok()) return Fail(kExitInfra, std::string(listener.status().message()));
-  auto service =
-      std::make_unique<swapchaos::controller::ControllerService>(**store, BootEnvFrom(*flags));
-  grpc::ServerBuilder builder;  // no port of its own: connections come from the listener
-  builder.RegisterService(service.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) return Fail(kExitInfra, "cannot start the gRPC server");
-  (*listener)->Serve(server.get());
-  std::cout << "controller listening at " << address << " (store " << flags->Get("store")
-            << ")\n";
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::cout << "controller stopping: campaigns in flight stop in order and resume later\n";
-  listener->reset();  // no new connections; the socket is removed
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  service.reset();  // joins the campaigns, which see the stop
-  return kExitOk;
+  std::cout << "controller store " << flags->Get("store") << "\n";
+  absl::Status served = swapchaos::controller::ServeController(
+      flags->Get("listen"), **store, BootEnvFrom(*flags), std::cout, [] { return g_stop.load(); });
+  return served.ok() ? kExitOk : FailWith(served);
 }
 
 // Where a campaign's runs go: this host's pool, or a Slurm job array of
@@ -827,7 +746,8 @@ int CampaignCommand(const std::vector<std::string>& args) {
   // Everything is checked before the store is touched.
   auto plan = swapchaos::controller::LoadCampaign(cmd->arg);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
-  if (auto stub = placement->slurm ? nullptr : ConnectController(flags->Get("controller"))) {
+  if (auto stub = placement->slurm ? nullptr
+                                   : swapchaos::controller::ConnectController(flags->Get("controller"))) {
     return RemoteCampaign(*stub, flags->Get("controller"), cmd->arg, *jobs, flags->Get("runs"));
   }
   auto ran = RunLocalCampaign(*plan, flags->Get("store"),

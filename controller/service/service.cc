@@ -1,10 +1,17 @@
 #include "controller/service/service.h"
 
+#include <grpcpp/grpcpp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "controller/service/client.h"
+#include "controller/service/listener.h"
 #include "controller/campaign/campaign.h"
 #include "controller/report/listings.h"
 #include "controller/run/replay.h"
@@ -112,6 +119,46 @@ grpc::Status ControllerService::Replay(grpc::ServerContext*, const ReplayRequest
   if (!report.ok()) return ToGrpc(report.status());
   *reply = ToProto(*report);
   return grpc::Status::OK;
+}
+
+absl::StatusOr<std::string> ControllerSocket(const std::string& address) {
+  if (!address.starts_with("unix:") || address.size() == 5) {
+    return absl::InvalidArgumentError(
+        "--listen must be unix:PATH (a TCP port would let every local user in)");
+  }
+  return address.substr(5);
+}
+
+absl::Status ServeController(const std::string& address, Store& store, const BootEnv& env,
+                             std::ostream& out, const std::function<bool()>& stop) {
+  auto socket = ControllerSocket(address);
+  if (!socket.ok()) return socket.status();
+  if (ConnectController(address)) {
+    return absl::InvalidArgumentError("a controller already listens at " + address);
+  }
+  std::filesystem::create_directories(std::filesystem::path(*socket).parent_path());
+  if (struct stat st; lstat(socket->c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+      return absl::InvalidArgumentError(*socket +
+                                        " exists and is not a socket of ours: not removing it");
+    }
+    std::filesystem::remove(*socket);  // a stale socket of a controller of ours that died
+  }
+  auto listener = PeerCheckedListener::Bind(*socket, &out);
+  if (!listener.ok()) return absl::UnavailableError(listener.status().message());
+  auto service = std::make_unique<ControllerService>(store, env);
+  grpc::ServerBuilder builder;  // no port of its own: connections come from the listener
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server) return absl::UnavailableError("cannot start the gRPC server");
+  (*listener)->Serve(server.get());
+  out << "controller listening at " << address << "\n";
+  while (!stop()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  out << "controller stopping: campaigns in flight stop in order and resume later\n";
+  listener->reset();  // no new connections; the socket is removed
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  service.reset();  // joins the campaigns, which see the stop
+  return absl::OkStatus();
 }
 
 }  // namespace swapchaos::controller

@@ -1,6 +1,8 @@
 #ifndef SWAPCHAOS_CONTROLLER_SERVICE_SERVICE_H_
 #define SWAPCHAOS_CONTROLLER_SERVICE_SERVICE_H_
 
+#include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +40,19 @@ class ControllerService final : public Controller::Service {
 
 // Where the CLI looks for a running controller by default.
 inline constexpr char kDefaultControllerAddress[] = "unix:runs/controller.sock";
+
+// The socket path of a controller address: only "unix:PATH" is one, since
+// only a socket file's mode says who may connect (a TCP port, even on
+// 127.0.0.1, would let every local user drive a root process).
+absl::StatusOr<std::string> ControllerSocket(const std::string& address);
+
+// `swapchaos serve`: the service over `store` on the socket at `address`
+// until `stop` says so, then stops in order: no new connections, the
+// socket removed, campaigns in flight stopped (they resume when submitted
+// again). InvalidArgument for an address ControllerSocket refuses, a
+// controller already there, or a path that is not a stale socket of ours.
+absl::Status ServeController(const std::string& address, Store& store, const BootEnv& env,
+                             std::ostream& out, const std::function<bool()>& stop);
 
 }  // namespace swapchaos::controller
 
