@@ -26,11 +26,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/stats.h"
-#include "process/subprocess.h"
 #include "controller/run/run.h"
 #include "controller/run/telemetry_recorder.h"
 #include "controller/vm/agent_client.h"
 #include "controller/vm/topology.h"
+#include "process/subprocess.h"
 #include "proto/json.h"
 
 namespace {

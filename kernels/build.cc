@@ -16,10 +16,10 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "process/subprocess.h"
 #include "kernels/hash.h"
 #include "kernels/kconfig.h"
 #include "kernels/kernel_image.h"
+#include "process/subprocess.h"
 
 namespace swapchaos::kernels {
 namespace fs = std::filesystem;

@@ -49,10 +49,9 @@ TEST(PackageTest, TheDebInstallsAToolThatFindsItsDataUnderItsPrefix) {
   // The default suite is the installed one: certify says what it certifies
   // against before it opens the store (here, a server that is not there,
   // so nothing runs).
-  std::string certify =
-      test::ShellOutput(swapchaos + "certify --kernel default --seeds 1 --out " + dir +
-                        "/cert --store 'postgresql:///x?host=" + dir +
-                        "/cwd&connect_timeout=2' 2>&1; echo rc=$?");
+  std::string certify = test::ShellOutput(swapchaos + "certify --kernel default --seeds 1 --out " +
+                                          dir + "/cert --store 'postgresql:///x?host=" + dir +
+                                          "/cwd&connect_timeout=2' 2>&1; echo rc=$?");
   EXPECT_NE(certify.find("against " + root + "/usr/share/swapchaos/scenarios/certify: "),
             std::string::npos)
       << certify;

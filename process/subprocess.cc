@@ -71,8 +71,7 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Spawn(const SpawnOptions
     }
     if (o.run_as) {
       if (setgroups(o.run_as->groups.size(), o.run_as->groups.data()) != 0 ||
-          setgid(o.run_as->gid) != 0 ||
-          setuid(o.run_as->uid) != 0) {
+          setgid(o.run_as->gid) != 0 || setuid(o.run_as->uid) != 0) {
         fail(errno);
       }
       // A change of credentials clears the parent-death signal.
@@ -187,8 +186,8 @@ absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
       break;
     }
   }
-  std::string message = absl::StrCat(name, " ", why.empty() ? how : why, " (output: ",
-                                     options.log_path, "):\n", (*p)->LogTail(1500));
+  std::string message = absl::StrCat(name, " ", why.empty() ? how : why,
+                                     " (output: ", options.log_path, "):\n", (*p)->LogTail(1500));
   return stopped && stopped() ? absl::CancelledError(message) : absl::AbortedError(message);
 }
 

@@ -81,8 +81,8 @@ void ExpectDiesWithItsParent(std::optional<Credentials> run_as) {
   std::string pidfile = LogPath("grandchild.pid");
   pid_t middle = fork();
   if (middle == 0) {
-    auto p = Subprocess::Spawn({.argv = {"sleep", "100"}, .log_path = LogPath("f.log"),
-                                .run_as = run_as});
+    auto p = Subprocess::Spawn(
+        {.argv = {"sleep", "100"}, .log_path = LogPath("f.log"), .run_as = run_as});
     if (!p.ok()) _exit(1);
     std::ofstream(pidfile) << (*p)->pid();
     pause();

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "process/subprocess.h"
 #include "gtest/gtest.h"
+#include "process/subprocess.h"
 
 // Helpers for tests that run the swapchaos command as a user would.
 namespace swapchaos::test {
@@ -30,7 +30,7 @@ inline std::string ReadFile(const std::string& path) {
 
 // Starts `swapchaos ARGS...` (the binary CMake built) with its output in `log`.
 inline std::unique_ptr<process::Subprocess> StartCli(const std::vector<std::string>& args,
-                                                        const std::string& log) {
+                                                     const std::string& log) {
   std::vector<std::string> argv = {SWAPCHAOS_CLI};
   argv.insert(argv.end(), args.begin(), args.end());
   auto p = process::Subprocess::Spawn({argv, log});

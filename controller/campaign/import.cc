@@ -58,8 +58,8 @@ absl::StatusOr<ReadRun> Read(const fs::path& dir, kernels::Sha256& identity) {
   absl::Time started;
   std::string why;
   if (!absl::ParseTime(kTimeFormat, meta.started_at(), &started, &why)) {
-    return absl::InvalidArgumentError(absl::StrCat(dir.string(), "/meta.json: started_at '",
-                                                   meta.started_at(), "': ", why));
+    return absl::InvalidArgumentError(
+        absl::StrCat(dir.string(), "/meta.json: started_at '", meta.started_at(), "': ", why));
   }
   r.finished_at =
       absl::FormatTime(kTimeFormat, started + absl::Seconds(meta.wall_s()), absl::UTCTimeZone());
@@ -80,8 +80,8 @@ absl::StatusOr<ReadRun> Read(const fs::path& dir, kernels::Sha256& identity) {
   }
   if (r.scenario.empty()) r.scenario = dir.filename().string();
   // The runs' identity: the same directories import once.
-  identity.Update(absl::StrCat(dir.filename().string(), "\n", meta.started_at(), "\n",
-                               meta.host(), "\n", v.verdict(), "\n", v.signature(), "\n"));
+  identity.Update(absl::StrCat(dir.filename().string(), "\n", meta.started_at(), "\n", meta.host(),
+                               "\n", v.verdict(), "\n", v.signature(), "\n"));
   return ReadRun{std::move(r), meta.started_at()};
 }
 
@@ -97,8 +97,9 @@ absl::StatusOr<Store::Imported> ImportRunDirectories(Store& store, const std::st
   std::vector<fs::path> dirs = RunDirectories(root);
   if (dirs.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": no finished run here (a run directory holds meta.json, written "
-                             "when the run ends), nor in its subdirectories"));
+        absl::StrCat(source,
+                     ": no finished run here (a run directory holds meta.json, written "
+                     "when the run ends), nor in its subdirectories"));
   }
   kernels::Sha256 identity;
   std::vector<StoredRun> runs;

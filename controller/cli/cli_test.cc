@@ -2,6 +2,7 @@
 // with a message naming what is wrong, and start nothing.
 #include "testing/cli.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -14,8 +15,6 @@
 #include <map>
 #include <set>
 #include <thread>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -305,15 +304,17 @@ TEST(CliTest, StoresThatAreNotStoresAreRefused) {
   EXPECT_EQ(test::RunCli({"store", "import", dir + "/notes.db", "--store", dir + "/s.db"},
                          dir + "/c.log"),
             3);
-  EXPECT_NE(test::ReadFile(dir + "/c.log").find("not a swapchaos store (application_id 0, tables "
-                                                "notes); not touching it"),
+  EXPECT_NE(test::ReadFile(dir + "/c.log")
+                .find("not a swapchaos store (application_id 0, tables "
+                      "notes); not touching it"),
             std::string::npos)
       << test::ReadFile(dir + "/c.log");
   EXPECT_FALSE(fs::exists(dir + "/s.db")) << "nothing written while a source is refused";
 }
 
 // PostgreSQL stores: a password in the URL or a malformed URL are the
-// user's to fix (2); a server that does not answer is the environment's (3). Each message names the store, never a password.
+// user's to fix (2); a server that does not answer is the environment's
+// (3). Each message names the store, never a password.
 TEST(CliTest, PostgresStoreFailuresAreNamed) {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"campaign", "status", "--store", "postgresql://me:hunter2@db/x"},

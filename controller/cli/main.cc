@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/cleanup/cleanup.h"
@@ -28,21 +28,21 @@
 #include "controller/certify/certify.h"
 #include "controller/cli/flags.h"
 #include "controller/cli/usage.h"
+#include "controller/report/kcidb.h"
+#include "controller/report/listings.h"
+#include "controller/report/report.h"
 #include "controller/run/boot.h"
 #include "controller/run/chaos.h"
 #include "controller/run/failure.h"
 #include "controller/run/minimize.h"
-#include "controller/report/report.h"
 #include "controller/run/replay.h"
-#include "controller/report/kcidb.h"
-#include "controller/report/listings.h"
+#include "controller/scenario/scenario.h"
 #include "controller/service/client.h"
 #include "controller/service/listener.h"
 #include "controller/service/service.h"
 #include "controller/slurm/slurm.h"
 #include "controller/store/db.h"
 #include "controller/store/store.h"
-#include "controller/scenario/scenario.h"
 #include "kernels/build.h"
 
 namespace {
@@ -601,8 +601,8 @@ int RemoteCampaign(swapchaos::controller::Controller::Stub& stub, const std::str
   req.set_file(fs::absolute(file).string());
   req.set_jobs(jobs);
   if (!runs.empty()) req.set_runs_dir(fs::absolute(runs).string());
-  auto watched =
-      swapchaos::controller::SubmitAndWatch(stub, address, req, std::cout, [] { return g_stop.load(); });
+  auto watched = swapchaos::controller::SubmitAndWatch(stub, address, req, std::cout,
+                                                       [] { return g_stop.load(); });
   if (absl::IsCancelled(watched.status())) {
     std::cout << watched.status().message() << "\n";
     return kExitInfra;
@@ -746,8 +746,9 @@ int CampaignCommand(const std::vector<std::string>& args) {
   // Everything is checked before the store is touched.
   auto plan = swapchaos::controller::LoadCampaign(cmd->arg);
   if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
-  if (auto stub = placement->slurm ? nullptr
-                                   : swapchaos::controller::ConnectController(flags->Get("controller"))) {
+  if (auto stub = placement->slurm
+                      ? nullptr
+                      : swapchaos::controller::ConnectController(flags->Get("controller"))) {
     return RemoteCampaign(*stub, flags->Get("controller"), cmd->arg, *jobs, flags->Get("runs"));
   }
   auto ran = RunLocalCampaign(*plan, flags->Get("store"),
@@ -896,7 +897,9 @@ int Failures(const std::vector<std::string>& args) {
 }
 
 int Export(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] != "kcidb") return Fail(kExitBadInput, "export takes one format: kcidb");
+  if (args.empty() || args[0] != "kcidb") {
+    return Fail(kExitBadInput, "export takes one format: kcidb");
+  }
   auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()),
                             {{"store", kDefaultStore}, {"campaign", "0"}, {"origin", "swapchaos"}});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
@@ -1359,12 +1362,14 @@ int main(int argc, char** argv) {
   }
   using Command = int (*)(const std::vector<std::string>&);
   static constexpr std::pair<const char*, Command> kCommands[] = {
-      {"boot", Boot},         {"check", Check},          {"run", RunCommand},
-      {"analyze", Analyze},   {"replay", ReplayCommand}, {"minimize", MinimizeCommand},
-      {"campaign", CampaignCommand}, {"failures", Failures}, {"serve", Serve},
-      {"kernel", KernelCommand},     {"certify", Certify},   {"bisect", BisectCommand},
-      {"worker", WorkerCommand},     {"store", StoreCommand},
-      {"completion", Completion},    {"manpage", ManPageCommand}, {"export", Export},
+      // clang-format off
+      {"boot", Boot},                {"check", Check},          {"run", RunCommand},
+      {"analyze", Analyze},          {"replay", ReplayCommand}, {"minimize", MinimizeCommand},
+      {"campaign", CampaignCommand}, {"failures", Failures},    {"serve", Serve},
+      {"kernel", KernelCommand},     {"certify", Certify},      {"bisect", BisectCommand},
+      {"worker", WorkerCommand},     {"store", StoreCommand},   {"export", Export},
+      {"completion", Completion},    {"manpage", ManPageCommand},
+      // clang-format on
   };
   auto dispatch = [&]() -> int {
     for (const auto& [name, run] : kCommands) {

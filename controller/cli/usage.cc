@@ -66,7 +66,8 @@ std::vector<Synopsis> Synopses(absl::string_view usage) {
     if (IsCommandLine(line) || flag_row) {
       flush();
       // A flag row: the flag and its value; the rest is what it does.
-      entry = flag_row ? absl::StrCat("boot ", line.substr(0, line.find("  ", 3))) : std::string(line);
+      entry =
+          flag_row ? absl::StrCat("boot ", line.substr(0, line.find("  ", 3))) : std::string(line);
     } else if (!entry.empty() && IsContinuation(line)) {
       absl::StrAppend(&entry, " ", line);
     } else {
@@ -98,8 +99,8 @@ std::string BashCompletion(absl::string_view usage) {
   }
   std::string cases;
   for (const auto& [key, f] : flags) {
-    absl::StrAppend(&cases, "    \"", key, "\") flags=\"", absl::StrJoin(f, " "),
-                    "\"; valued=\" ", absl::StrJoin(valued[key], " "), " \" ;;\n");
+    absl::StrAppend(&cases, "    \"", key, "\") flags=\"", absl::StrJoin(f, " "), "\"; valued=\" ",
+                    absl::StrJoin(valued[key], " "), " \" ;;\n");
   }
   std::string subs;
   for (const auto& [command, s] : subcommands) {
@@ -153,27 +154,27 @@ std::string Roff(absl::string_view text) {
 }  // namespace
 
 std::string ManPage(absl::string_view usage, absl::string_view version) {
-  std::string out = absl::StrCat(
-      ".TH SWAPCHAOS 1 \"\" \"", Roff(version), "\" \"User Commands\"\n",
-      ".SH NAME\n"
-      "swapchaos \\- fault\\-injection chaos for Linux swap over NBD\n"
-      ".SH SYNOPSIS\n"
-      ".B swapchaos\n"
-      ".I COMMAND\n"
-      "[\\fIFLAGS\\fR]\n"
-      ".br\n"
-      ".B swapchaos\n"
-      ".I COMMAND\n"
-      "\\-\\-help\n"
-      ".br\n"
-      ".B swapchaos\n"
-      "\\-\\-help | \\-\\-version\n"
-      ".SH DESCRIPTION\n"
-      "swapchaos boots QEMU VMs (a victim with swap on NBD, a wire carrying its NBD "
-      "traffic), injects network and server faults on that path, and judges from "
-      "telemetry and the kernel console whether the kernel recovered, woke its "
-      "throttled tasks and lost no data. Full documentation: "
-      "/usr/share/doc/swapchaos/README.md.\n");
+  std::string out =
+      absl::StrCat(".TH SWAPCHAOS 1 \"\" \"", Roff(version), "\" \"User Commands\"\n",
+                   ".SH NAME\n"
+                   "swapchaos \\- fault\\-injection chaos for Linux swap over NBD\n"
+                   ".SH SYNOPSIS\n"
+                   ".B swapchaos\n"
+                   ".I COMMAND\n"
+                   "[\\fIFLAGS\\fR]\n"
+                   ".br\n"
+                   ".B swapchaos\n"
+                   ".I COMMAND\n"
+                   "\\-\\-help\n"
+                   ".br\n"
+                   ".B swapchaos\n"
+                   "\\-\\-help | \\-\\-version\n"
+                   ".SH DESCRIPTION\n"
+                   "swapchaos boots QEMU VMs (a victim with swap on NBD, a wire carrying its NBD "
+                   "traffic), injects network and server faults on that path, and judges from "
+                   "telemetry and the kernel console whether the kernel recovered, woke its "
+                   "throttled tasks and lost no data. Full documentation: "
+                   "/usr/share/doc/swapchaos/README.md.\n");
   bool in_usage = false;
   for (absl::string_view line : absl::StrSplit(usage, '\n')) {
     if (absl::StartsWith(line, "usage:")) continue;

@@ -107,9 +107,9 @@ absl::StatusOr<std::string> KcidbReport(const std::vector<StoredCampaign>& campa
       absl::Time finished;
       std::string unused;
       if (absl::ParseTime(kTimeFormat, r.finished_at, &finished, &unused)) {
-        f["start_time"] = Str(absl::FormatTime(
-            kTimeFormat, finished - absl::Seconds(static_cast<int64_t>(r.wall_s)),
-            absl::UTCTimeZone()));
+        f["start_time"] = Str(
+            absl::FormatTime(kTimeFormat, finished - absl::Seconds(static_cast<int64_t>(r.wall_s)),
+                             absl::UTCTimeZone()));
       }
       std::string why = r.status == "error" ? r.error : r.signature;
       if (!why.empty()) f["log_excerpt"] = Str(why);

@@ -288,8 +288,8 @@ std::string RunReportHtml(const History& h, const Verdict& v) {
     absl::StrAppend(&body, Chart("Throttled direct reclaimers", {throttled}, windows, t_end));
     absl::StrAppend(&body, Chart("NBD requests (dashed: link dead or reconnected)", {inflight},
                                  windows, t_end, link_events));
-    absl::StrAppend(&body, Chart("NBD latency, ms (answered requests)",
-                                 {read_ms, write_ms}, windows, t_end, link_events));
+    absl::StrAppend(&body, Chart("NBD latency, ms (answered requests)", {read_ms, write_ms},
+                                 windows, t_end, link_events));
     if (!h.wire.empty()) {
       absl::StrAppend(&body, Chart("The wire forwards", {to_server, to_victim}, windows, t_end));
     }

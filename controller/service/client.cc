@@ -66,10 +66,17 @@ absl::StatusOr<RemoteCampaign> SubmitAndWatch(Controller::Stub& stub, const std:
   }
   RemoteCampaign result{.id = accepted.id()};
   for (const auto& r : listed.runs()) {
-    result.runs.push_back({.id = r.id(), .campaign = r.campaign(), .scenario = r.scenario(),
-                           .seed = r.seed(), .kernel = r.kernel(), .status = r.status(),
-                           .verdict = r.verdict(), .signature = r.signature(), .error = r.error(),
-                           .dir = r.dir(), .attempts = static_cast<int>(r.attempts()),
+    result.runs.push_back({.id = r.id(),
+                           .campaign = r.campaign(),
+                           .scenario = r.scenario(),
+                           .seed = r.seed(),
+                           .kernel = r.kernel(),
+                           .status = r.status(),
+                           .verdict = r.verdict(),
+                           .signature = r.signature(),
+                           .error = r.error(),
+                           .dir = r.dir(),
+                           .attempts = static_cast<int>(r.attempts()),
                            .wall_s = r.wall_s()});
   }
   return result;

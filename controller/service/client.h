@@ -31,8 +31,7 @@ struct RemoteCampaign {
 };
 absl::StatusOr<RemoteCampaign> SubmitAndWatch(Controller::Stub& stub, const std::string& address,
                                               const SubmitCampaignRequest& request,
-                                              std::ostream& out,
-                                              const std::function<bool()>& stop);
+                                              std::ostream& out, const std::function<bool()>& stop);
 
 absl::StatusOr<ReplayResult> RemoteReplay(Controller::Stub& stub, const ReplayRequest& request);
 

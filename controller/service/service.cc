@@ -10,11 +10,11 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "controller/service/client.h"
-#include "controller/service/listener.h"
 #include "controller/campaign/campaign.h"
 #include "controller/report/listings.h"
 #include "controller/run/replay.h"
+#include "controller/service/client.h"
+#include "controller/service/listener.h"
 
 namespace swapchaos::controller {
 namespace {

@@ -72,8 +72,9 @@ absl::StatusOr<std::string> SubmitSlurmJob(const std::string& script) {
 }
 
 absl::StatusOr<int> SlurmTasksLeft(const std::string& job_id) {
-  auto out = process::OutputOf({"squeue", "--noheader", "--array", "--jobs", job_id, "--format", "%i"},
-                      std::chrono::seconds(60));
+  auto out =
+      process::OutputOf({"squeue", "--noheader", "--array", "--jobs", job_id, "--format", "%i"},
+                        std::chrono::seconds(60));
   if (!out.ok()) {
     // A job that ended long ago is forgotten by name.
     if (absl::StrContains(out.status().message(), "Invalid job id")) return 0;
@@ -203,8 +204,8 @@ absl::Status RunCampaignOnSlurm(int64_t id, Store& store, const CampaignOptions&
     if (!left.ok()) return left.status();
     if (*left == 0) break;
     if (i == 60) {
-      out << "Slurm job " << job << " still has " << *left << " tasks after 60 s (squeue -j "
-          << job << ")\n";
+      out << "Slurm job " << job << " still has " << *left << " tasks after 60 s (squeue -j " << job
+          << ")\n";
       break;
     }
     std::this_thread::sleep_for(std::chrono::seconds(1));

@@ -1,14 +1,13 @@
 // A campaign on a real (one-node) Slurm cluster over a PostgreSQL store:
 // a worker is SIGKILLed in the middle of a run, its lease runs out, another
 // worker runs it again, and the store ends with every run recorded once.
+#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -109,9 +108,9 @@ TEST_F(SlurmE2ETest, CertifyOnSlurmCertifiesTheStockKernel) {
   EXPECT_NE(log.find("certified"), std::string::npos) << log;
   EXPECT_TRUE(fs::exists(out + "/runs/slurm-campaign-1.sh")) << log;
   kernels::Certificate cert;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  test::ReadFile(out + "/certificate.json"), &cert)
-                  .ok());
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(test::ReadFile(out + "/certificate.json"), &cert)
+          .ok());
   EXPECT_EQ(cert.verdict(), "certified");
   EXPECT_EQ(cert.first_seed(), 5u);
   EXPECT_EQ(cert.seeds(), 2u);

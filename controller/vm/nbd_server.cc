@@ -114,12 +114,12 @@ absl::Status NbdServer::Restart() {
 
 absl::StatusOr<std::unique_ptr<process::Subprocess>> NbdServer::Spawn() {
   const Options& o = options_;
-  auto p = process::Subprocess::Spawn({.argv = {"nbd-server", "-d", "-C",
-                                       absl::StrCat("/proc/self/fd/", config_fd_)},
-                              .log_path = o.log_path,
-                              .keep_fds = {config_fd_, image_fd_},
-                              .netns_fd = o.ns != nullptr ? o.ns->fd() : -1,
-                              .run_as = user_});
+  auto p = process::Subprocess::Spawn(
+      {.argv = {"nbd-server", "-d", "-C", absl::StrCat("/proc/self/fd/", config_fd_)},
+       .log_path = o.log_path,
+       .keep_fds = {config_fd_, image_fd_},
+       .netns_fd = o.ns != nullptr ? o.ns->fd() : -1,
+       .run_as = user_});
   if (!p.ok()) return p.status();
   auto deadline = std::chrono::steady_clock::now() + o.ready_timeout;
   while (!IsListening((*p)->pid(), o.port)) {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "process/subprocess.h"
 #include "controller/vm/netns.h"
+#include "process/subprocess.h"
 
 namespace swapchaos::controller {
 

@@ -160,10 +160,10 @@ absl::StatusOr<std::unique_ptr<QemuVm>> QemuVm::Start(const QemuSpec& spec) {
     if (n.tap_fd >= 0) keep.push_back(n.tap_fd);
   }
   auto p = process::Subprocess::Spawn({.argv = QemuArgv(spec, fds),
-                              .log_path = spec.log_path,
-                              .keep_fds = keep,
-                              .netns_fd = spec.netns_fd,
-                              .run_as = QemuCredentials(spec.accel)});
+                                       .log_path = spec.log_path,
+                                       .keep_fds = keep,
+                                       .netns_fd = spec.netns_fd,
+                                       .run_as = QemuCredentials(spec.accel)});
   if (!p.ok()) return p.status();
   return std::unique_ptr<QemuVm>(new QemuVm(spec, std::move(*p)));
 }
