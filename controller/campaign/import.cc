@@ -18,8 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";  // the store's and meta.json's
-
 // `source` itself, if it is a run, else its subdirectories that are, by name.
 std::vector<fs::path> RunDirectories(const fs::path& source) {
   if (fs::exists(source / "meta.json")) return {source};
@@ -57,12 +55,12 @@ absl::StatusOr<ReadRun> Read(const fs::path& dir, kernels::Sha256& identity) {
   r.attempts = 1;
   absl::Time started;
   std::string why;
-  if (!absl::ParseTime(kTimeFormat, meta.started_at(), &started, &why)) {
+  if (!absl::ParseTime(kStoreTimeFormat, meta.started_at(), &started, &why)) {
     return absl::InvalidArgumentError(
         absl::StrCat(dir.string(), "/meta.json: started_at '", meta.started_at(), "': ", why));
   }
-  r.finished_at =
-      absl::FormatTime(kTimeFormat, started + absl::Seconds(meta.wall_s()), absl::UTCTimeZone());
+  r.finished_at = absl::FormatTime(kStoreTimeFormat, started + absl::Seconds(meta.wall_s()),
+                                   absl::UTCTimeZone());
   Verdict v;
   absl::Status judged = ReadJsonFile(dir / "verdict.json", &v);
   if (absl::IsNotFound(judged)) {

@@ -17,7 +17,6 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 
 constexpr int kSchemaMajor = 5, kSchemaMinor = 3;
-constexpr char kTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";  // the store's
 
 Value Str(const std::string& s) {
   Value v;
@@ -106,10 +105,10 @@ absl::StatusOr<std::string> KcidbReport(const std::vector<StoredCampaign>& campa
       f["duration"] = Num(r.wall_s);
       absl::Time finished;
       std::string unused;
-      if (absl::ParseTime(kTimeFormat, r.finished_at, &finished, &unused)) {
-        f["start_time"] = Str(
-            absl::FormatTime(kTimeFormat, finished - absl::Seconds(static_cast<int64_t>(r.wall_s)),
-                             absl::UTCTimeZone()));
+      if (absl::ParseTime(kStoreTimeFormat, r.finished_at, &finished, &unused)) {
+        f["start_time"] = Str(absl::FormatTime(
+            kStoreTimeFormat, finished - absl::Seconds(static_cast<int64_t>(r.wall_s)),
+            absl::UTCTimeZone()));
       }
       std::string why = r.status == "error" ? r.error : r.signature;
       if (!why.empty()) f["log_excerpt"] = Str(why);

@@ -34,6 +34,12 @@ std::string Words(const absl::Status& s) {
 
 constexpr int kMaxSubmissions = 3;
 
+// A command about a job Slurm no longer knows: it ended a while ago, so
+// nothing of it is left to count or cancel.
+bool JobForgotten(const absl::Status& s) {
+  return absl::StrContains(s.message(), "Invalid job id");
+}
+
 }  // namespace
 
 std::string SlurmJobScript(const SlurmOptions& slurm, const WorkerCommand& w) {
@@ -76,8 +82,7 @@ absl::StatusOr<int> SlurmTasksLeft(const std::string& job_id) {
       process::OutputOf({"squeue", "--noheader", "--array", "--jobs", job_id, "--format", "%i"},
                         std::chrono::seconds(60));
   if (!out.ok()) {
-    // A job that ended long ago is forgotten by name.
-    if (absl::StrContains(out.status().message(), "Invalid job id")) return 0;
+    if (JobForgotten(out.status())) return 0;
     return absl::UnavailableError(absl::StrCat("squeue: ", Words(out.status())));
   }
   int n = 0;
@@ -91,11 +96,9 @@ absl::Status CancelSlurmJob(const std::string& job_id, bool pending_only) {
   std::vector<std::string> argv = {"scancel", job_id};
   if (pending_only) argv.insert(argv.begin() + 1, "--state=PENDING");
   auto out = process::OutputOf(argv, std::chrono::seconds(60));
-  // A job that has ended (and been forgotten) has nothing left to cancel.
-  if (!out.ok() && absl::StrContains(out.status().message(), "Invalid job id")) {
-    return absl::OkStatus();
+  if (!out.ok() && !JobForgotten(out.status())) {
+    return absl::UnavailableError(absl::StrCat("scancel: ", Words(out.status())));
   }
-  if (!out.ok()) return absl::UnavailableError(absl::StrCat("scancel: ", Words(out.status())));
   return absl::OkStatus();
 }
 

@@ -83,7 +83,7 @@ std::string Now() {
   tm utc;
   gmtime_r(&t, &utc);
   char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  strftime(buf, sizeof buf, kStoreTimeFormat, &utc);
   return buf;
 }
 

@@ -14,6 +14,10 @@
 
 namespace swapchaos::controller {
 
+// The store's times (a campaign's created_at, a run's finished_at), as a
+// run's meta.json has its started_at: RFC 3339, UTC, whole seconds.
+inline constexpr char kStoreTimeFormat[] = "%Y-%m-%dT%H:%M:%SZ";
+
 // One run of a campaign, as the store keeps it.
 struct StoredRun {
   int64_t id = 0;
