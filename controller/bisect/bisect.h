@@ -6,6 +6,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controller/campaign/campaign.h"
+#include "controller/dispatch/dispatch.h"
+#include "controller/run/boot.h"
+#include "kernels/build.h"
 #include "swapchaos/kernel.pb.h"
 
 // Bisection of a patch series against a scenario: which patch makes it fail.
@@ -24,6 +28,29 @@ using BisectStepFn = std::function<absl::StatusOr<kernels::BisectStep>(int patch
 // runs once; an error from a step ends the search with that error.
 absl::StatusOr<kernels::BisectReport> Bisect(const std::vector<std::string>& patch_names,
                                              const BisectStepFn& step);
+
+// What `swapchaos bisect` asks for.
+struct BisectRequest {
+  kernels::KernelRecipe recipe;  // the whole series; each step builds a prefix of it
+  std::string kernels_dir;       // the kernel cache
+  std::string scenario;
+  std::string out;  // empty: runs/bisect-<UTC time>
+  SeedRange seeds;
+  int build_jobs = 2;
+  DispatchOptions dispatch;  // runs_dir is out/step-K/runs
+};
+
+// Bisect over real steps: each builds the kernel of the series' first K
+// patches (into the cache, so a step built before is found) and runs the
+// scenario on it over the seeds as a campaign (out/step-K/campaign.yaml).
+// Then out/bisect.json. Everything is checked before anything is built:
+// bad input, also a step's kernel that cannot be built from what was given,
+// is InvalidArgument or NotFound (ClassOf).
+struct Bisection {
+  kernels::BisectReport report;
+  std::string out;  // bisect.json, step-K/
+};
+absl::StatusOr<Bisection> BisectSeries(BisectRequest request, const BootEnv& env);
 
 }  // namespace swapchaos::controller
 

@@ -10,7 +10,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "controller/campaign/campaign.h"
+#include "controller/report/report.h"
+#include "controller/run/run.h"
 #include "controller/scenario/scenario.h"
+#include "kernels/build.h"
 #include "kernels/hash.h"
 
 namespace swapchaos::controller {
@@ -112,6 +115,53 @@ Certificate MakeCertificate(const kernels::KernelManifest& kernel, const Certify
       "not be judged leave it incomplete. ",
       failures, " failed, ", unjudged, " not judged."));
   c.set_issued_at(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
+  return c;
+}
+
+absl::StatusOr<Certification> CertifyKernel(CertifyRequest r, const BootEnv& env) {
+  std::ostream& out = *r.dispatch.out;
+  auto kernel = kernels::ResolveKernel(r.kernels_dir, r.kernel);
+  if (!kernel.ok()) return kernel.status();
+  auto suite = LoadSuite(r.suite);
+  if (!suite.ok()) return suite.status();
+  if (r.out.empty()) r.out = StampedDir("runs/certify-" + kernel->manifest.release());
+  std::error_code ec;
+  std::filesystem::create_directories(r.out, ec);
+  if (ec) return absl::InternalError(absl::StrCat("certificate directory ", r.out, ": ", ec.message()));
+  // The campaign it runs, as a file: the same command with the same out
+  // resumes it after any stop.
+  std::string campaign_file = r.out + "/campaign.yaml";
+  if (absl::Status st = WriteFileAtomically(
+          campaign_file, CertifyCampaignYaml(*suite, r.seeds, kernel->image));
+      !st.ok()) {
+    return st;
+  }
+  auto plan = LoadCampaign(campaign_file);
+  if (!plan.ok()) return plan.status();
+  out << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
+      << suite->dir() << ": " << suite->files_size() << " scenarios x seeds " << r.seeds.first
+      << ".." << r.seeds.first + r.seeds.count - 1 << "\n";
+  r.dispatch.runs_dir = r.out + "/runs";
+  auto ran = DispatchCampaign(*plan, r.dispatch, env);
+  if (!ran.ok()) {
+    return absl::Status(ran.status().code(),
+                        absl::StrCat(ran.status().message(), "\n(the same command with --out ",
+                                     r.out, " resumes it)"));
+  }
+  auto runs = ran->store->Runs(ran->id);
+  if (!runs.ok()) return runs.status();
+  Certification c{MakeCertificate(kernel->manifest, *suite, r.seeds, *runs), *runs, r.out};
+  c.certificate.set_campaign_file(std::filesystem::absolute(campaign_file).string());
+  c.certificate.set_tool(ToolVersion());
+  std::filesystem::copy_file(absl::StrCat(r.out, "/runs/campaign-", ran->id, "-junit.xml"),
+                             r.out + "/junit.xml",
+                             std::filesystem::copy_options::overwrite_existing, ec);
+  // Last, so a certificate.json is there only when the rest is.
+  for (absl::Status st :
+       {WriteFileAtomically(r.out + "/report.html", CertificateHtml(c.certificate, c.runs, r.out)),
+        WriteJsonAtomically(r.out + "/certificate.json", c.certificate)}) {
+    if (!st.ok()) return st;
+  }
   return c;
 }
 

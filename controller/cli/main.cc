@@ -48,6 +48,7 @@
 namespace {
 namespace fs = std::filesystem;
 using swapchaos::controller::Flags;
+using swapchaos::controller::Placement;
 
 constexpr int kExitOk = 0;
 constexpr int kExitBadInput = 2;
@@ -532,24 +533,6 @@ int MinimizeCommand(const std::vector<std::string>& args) {
 
 constexpr char kDefaultStore[] = "runs/store.db";
 
-// The store --store names: a PostgreSQL URL, or an SQLite file that a
-// command writing results may create (with its directory) and a command
-// that only reads must find.
-absl::StatusOr<std::unique_ptr<swapchaos::controller::Store>> OpenStore(const std::string& url,
-                                                                        bool create) {
-  if (!swapchaos::controller::IsPostgresUrl(url)) {
-    fs::path path = swapchaos::controller::SqlitePath(url);
-    std::error_code ec;
-    if (create) {
-      fs::create_directories(path.parent_path());
-    } else if (!fs::exists(path, ec)) {
-      if (ec) return absl::InvalidArgumentError("store " + url + ": " + ec.message());
-      return absl::InvalidArgumentError("no store at " + url + " (no campaign ran yet?)");
-    }
-  }
-  return swapchaos::controller::Store::Open(url);
-}
-
 // A store that cannot be opened: a bad URL or path (no database there at
 // all) is the user's (2); a store that is unreachable, refuses us, belongs
 // to another tool or to a newer swapchaos is the environment's (3).
@@ -560,7 +543,7 @@ int FailStore(const absl::Status& s) {
 int CampaignStatus(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}}, {"json"});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
-  auto store = OpenStore(flags->Get("store"), false);
+  auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto campaigns = (*store)->Campaigns();
   if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
@@ -621,7 +604,7 @@ int Serve(const std::vector<std::string>& args) {
   if (auto socket = swapchaos::controller::ControllerSocket(flags->Get("listen")); !socket.ok()) {
     return FailWith(socket.status());
   }
-  auto store = OpenStore(flags->Get("store"), true);
+  auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), true);
   if (!store.ok()) return FailStore(store.status());
   std::cout << "controller store " << flags->Get("store") << "\n";
   absl::Status served = swapchaos::controller::ServeController(
@@ -633,97 +616,29 @@ int Serve(const std::vector<std::string>& args) {
 // workers (campaign, certify and bisect take the same flags).
 const std::map<std::string, std::string> kPlacementFlags = {
     {"workers", "4"}, {"partition", ""}, {"sbatch", ""}, {"lease", "60"}};
-struct Placement {
-  bool slurm = false;
-  swapchaos::controller::SlurmOptions options;
-  int lease_s = 60;
-};
 std::map<std::string, std::string> WithPlacementFlags(std::map<std::string, std::string> known) {
   known.insert(kPlacementFlags.begin(), kPlacementFlags.end());
   return known;
 }
 absl::StatusOr<Placement> PlacementFrom(const Flags& flags) {
-  Placement p;
-  p.slurm = flags.Has("slurm");
   auto workers = flags.GetUint("workers");
   if (!workers.ok()) return workers.status();
   auto lease = flags.GetUint("lease");
   if (!lease.ok()) return lease.status();
-  if (*workers < 1 || *workers > 10000) {
-    return absl::InvalidArgumentError("--workers must be 1..10000");
-  }
-  // Renewed every third of it, and a run's VMs take seconds to stop:
-  // shorter leases would move live runs.
-  if (*lease < 10 || *lease > 86400) return absl::InvalidArgumentError("--lease must be 10..86400 s");
-  p.options = {.workers = static_cast<int>(*workers),
-               .partition = flags.Get("partition"),
-               .sbatch_args = flags.GetAll("sbatch")};
-  p.lease_s = static_cast<int>(*lease);
-  if (!p.slurm && (!p.options.partition.empty() || !p.options.sbatch_args.empty())) {
-    return absl::InvalidArgumentError("--partition and --sbatch go with --slurm");
-  }
-  return p;
+  return swapchaos::controller::MakePlacement(flags.Has("slurm"), *workers, *lease,
+                                              flags.Get("partition"), flags.GetAll("sbatch"));
 }
 
-// A campaign run in this process, its progress on stdout: opened in the
-// store (or resumed there), run to its end here or on Slurm.
-struct LocalCampaign {
-  std::unique_ptr<swapchaos::controller::Store> store;
-  int64_t id;
-};
-absl::StatusOr<LocalCampaign> RunLocalCampaign(const swapchaos::controller::CampaignPlan& plan,
-                                               const std::string& store_path,
-                                               const std::string& runs_dir, int jobs,
-                                               const swapchaos::controller::BootEnv& env,
-                                               const Placement& placement,
-                                               int max_failures = 0) {
-  auto store = OpenStore(store_path, true);
-  if (!store.ok()) return store.status();
-  (*store)->set_lease_seconds(placement.lease_s);
-  swapchaos::controller::CampaignOptions options{.jobs = jobs,
-                                                 .runs_dir = runs_dir,
-                                                 .out = &std::cout,
-                                                 .live = isatty(STDOUT_FILENO) != 0,
-                                                 .max_failures = max_failures};
-  auto opened = swapchaos::controller::OpenCampaign(plan, **store);
-  if (!opened.ok()) return opened.status();
-  if (opened->resumed) {
-    std::cout << "resuming campaign " << opened->id << " (" << plan.name << ")"
-              << (opened->requeued ? absl::StrCat("; ", opened->requeued,
-                                                  " runs in flight when it stopped run again")
-                                   : "")
-              << "\n";
-  } else {
-    std::cout << "campaign " << opened->id << " (" << plan.name << "): " << plan.runs.size()
-              << " runs\n";
-  }
-  absl::Status ran;
-  if (placement.slurm) {
-    // Every path absolute: the workers start elsewhere.
-    std::string url = store_path;
-    if (!swapchaos::controller::IsPostgresUrl(url)) {
-      url = fs::absolute(swapchaos::controller::SqlitePath(url)).string();
-      std::cout << "note: an SQLite store serves Slurm workers on this host's file system only; "
-                   "for many nodes use --store postgresql://...\n";
-    }
-    fs::create_directories(runs_dir);
-    options.runs_dir = fs::absolute(runs_dir).string();
-    swapchaos::controller::WorkerCommand worker{
-        .swapchaos = fs::read_symlink("/proc/self/exe").string(),
-        .store_url = url,
-        .campaign = opened->id,
-        .runs_dir = options.runs_dir,
-        .cache_dir = fs::absolute(env.cache_dir).string(),
-        .agent = fs::absolute(env.agent_path).string(),
-        .lease_s = placement.lease_s,
-        .memory_mib = plan.max_memory_mib + swapchaos::controller::kWireAndOverheadMib};
-    ran = swapchaos::controller::RunCampaignOnSlurm(opened->id, **store, options,
-                                                    placement.options, worker, env);
-  } else {
-    ran = swapchaos::controller::RunCampaign(plan, opened->id, **store, options, env);
-  }
-  if (!ran.ok()) return ran;
-  return LocalCampaign{*std::move(store), opened->id};
+// How campaign, certify and bisect run theirs: progress on stdout (or
+// `out`), redrawn on a terminal.
+swapchaos::controller::DispatchOptions DispatchFrom(const Flags& flags, int jobs,
+                                                    const Placement& placement,
+                                                    std::ostream& out = std::cout) {
+  return {.store_url = flags.Get("store"),
+          .jobs = jobs,
+          .placement = placement,
+          .out = &out,
+          .live = isatty(STDOUT_FILENO) != 0};
 }
 
 int CampaignCommand(const std::vector<std::string>& args) {
@@ -751,9 +666,9 @@ int CampaignCommand(const std::vector<std::string>& args) {
                       : swapchaos::controller::ConnectController(flags->Get("controller"))) {
     return RemoteCampaign(*stub, flags->Get("controller"), cmd->arg, *jobs, flags->Get("runs"));
   }
-  auto ran = RunLocalCampaign(*plan, flags->Get("store"),
-                              flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs"),
-                              static_cast<int>(*jobs), cmd->env, *placement);
+  auto dispatch = DispatchFrom(*flags, static_cast<int>(*jobs), *placement);
+  dispatch.runs_dir = flags->Get("runs").empty() ? "runs/" + plan->name : flags->Get("runs");
+  auto ran = swapchaos::controller::DispatchCampaign(*plan, dispatch, cmd->env);
   if (!ran.ok()) return FailStore(ran.status());
   auto runs = ran->store->Runs(ran->id);
   if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
@@ -782,11 +697,11 @@ int StoreCommand(const std::vector<std::string>& args) {
         sources.push_back(nullptr);
         continue;
       }
-      auto source = OpenStore(from, false);
+      auto source = swapchaos::controller::Store::OpenNamed(from, false);
       if (!source.ok()) return FailStore(source.status());
       sources.push_back(*std::move(source));
     }
-    auto store = OpenStore(flags->Get("store"), true);
+    auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), true);
     if (!store.ok()) return FailStore(store.status());
     for (size_t i = 0; i < sources.size(); ++i) {
       auto done = sources[i] ? (*store)->Import(*sources[i])
@@ -807,7 +722,7 @@ int StoreCommand(const std::vector<std::string>& args) {
     if (positional.size() != 1 || !absl::SimpleAtoi(positional[0], &id)) {
       return Fail(kExitBadInput, "store fetch needs one run id");
     }
-    auto store = OpenStore(flags->Get("store"), false);
+    auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
     if (!store.ok()) return FailStore(store.status());
     auto run = (*store)->Run(static_cast<int64_t>(id));
     if (!run.ok()) return Fail(kExitBadInput, std::string(run.status().message()));
@@ -858,7 +773,7 @@ int WorkerCommand(const std::vector<std::string>& args) {
   // A renewal every third of the lease, and a run's VMs take seconds to
   // stop: shorter leases would move live runs.
   if (*lease < 10 || *lease > 86400) return Fail(kExitBadInput, "--lease must be 10..86400 s");
-  auto store = OpenStore(flags->Get("store"), false);
+  auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   (*store)->set_lease_seconds(static_cast<int>(*lease));
   swapchaos::controller::CampaignOptions options{.jobs = static_cast<int>(*jobs),
@@ -876,7 +791,7 @@ int WorkerCommand(const std::vector<std::string>& args) {
 int Failures(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}}, {"json"});
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
-  auto store = OpenStore(flags->Get("store"), false);
+  auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto failures = (*store)->Failures();
   if (!failures.ok()) return Fail(kExitInfra, std::string(failures.status().message()));
@@ -905,7 +820,7 @@ int Export(const std::vector<std::string>& args) {
   if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
   auto campaign = flags->GetUint("campaign");
   if (!campaign.ok()) return Fail(kExitBadInput, std::string(campaign.status().message()));
-  auto store = OpenStore(flags->Get("store"), false);
+  auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto campaigns = (*store)->Campaigns();
   if (!campaigns.ok()) return Fail(kExitInfra, std::string(campaigns.status().message()));
@@ -1063,80 +978,37 @@ int Certify(const std::vector<std::string>& args) {
       args, {{"kernel", ""}, {"suite", DefaultSuite()}, {"max-failures", "1"}}, {"json"});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
-  const swapchaos::controller::SeedRange seeds = parsed->seeds;
-  const uint32_t jobs = parsed->jobs;
   auto max_failures = flags->GetUint("max-failures");
   if (!max_failures.ok()) return Fail(kExitBadInput, std::string(max_failures.status().message()));
   if (flags->Get("kernel").empty()) {
     return Fail(kExitBadInput, "certify needs --kernel (default, a bzImage, or a kernel's name or id)");
   }
-  // Everything is checked before anything starts or is stored.
-  auto kernel = swapchaos::kernels::ResolveKernel(flags->Get("kernels"), flags->Get("kernel"));
-  if (!kernel.ok()) return Fail(kExitBadInput, std::string(kernel.status().message()));
-  auto suite = swapchaos::controller::LoadSuite(flags->Get("suite"));
-  if (!suite.ok()) return Fail(kExitBadInput, std::string(suite.status().message()));
-  std::string out = flags->Get("out").empty()
-                        ? swapchaos::controller::StampedDir("runs/certify-" + kernel->manifest.release())
-                        : flags->Get("out");
-  fs::create_directories(out);
-  // The campaign it runs, as a file: the same command with the same --out
-  // resumes it after any stop.
-  std::string campaign_file = out + "/campaign.yaml";
-  if (absl::Status st = swapchaos::controller::WriteFileAtomically(
-          campaign_file, swapchaos::controller::CertifyCampaignYaml(*suite, seeds, kernel->image));
-      !st.ok()) {
-    return Fail(kExitInfra, std::string(st.message()));
-  }
-  auto plan = swapchaos::controller::LoadCampaign(campaign_file);
-  if (!plan.ok()) return Fail(kExitBadInput, std::string(plan.status().message()));
-  // --json: stdout carries the certificate alone; what people read (this
-  // command's lines, the pool's progress) goes to stderr meanwhile.
-  std::streambuf* stdout_buf = std::cout.rdbuf();
-  if (flags->Has("json")) std::cout.rdbuf(std::cerr.rdbuf());
-  absl::Cleanup restore_stdout = [&] { std::cout.rdbuf(stdout_buf); };
-  std::cout << "certifying " << kernel->manifest.release() << " (" << kernel->image << ") against "
-            << suite->dir() << ": " << suite->files_size() << " scenarios x seeds "
-            << seeds.first << ".." << seeds.first + seeds.count - 1 << "\n";
-  auto ran = RunLocalCampaign(*plan, flags->Get("store"), out + "/runs", static_cast<int>(jobs),
-                              BootEnvFrom(*flags), parsed->placement,
-                              static_cast<int>(*max_failures));
-  if (!ran.ok()) {
-    return Fail(kExitInfra, absl::StrCat(ran.status().message(), "\n(the same command with --out ",
-                                         out, " resumes it)"));
-  }
-  auto runs = ran->store->Runs(ran->id);
-  if (!runs.ok()) return Fail(kExitInfra, std::string(runs.status().message()));
-  swapchaos::kernels::Certificate cert =
-      swapchaos::controller::MakeCertificate(kernel->manifest, *suite, seeds, *runs);
-  cert.set_campaign_file(fs::absolute(campaign_file).string());
-  cert.set_tool(swapchaos::controller::ToolVersion());
-  std::error_code ec;
-  fs::copy_file(absl::StrCat(out, "/runs/campaign-", ran->id, "-junit.xml"), out + "/junit.xml",
-                fs::copy_options::overwrite_existing, ec);
-  // Last, so a certificate.json is there only when the rest is.
-  for (absl::Status st :
-       {swapchaos::controller::WriteFileAtomically(
-            out + "/report.html", swapchaos::controller::CertificateHtml(cert, *runs, out)),
-        swapchaos::controller::WriteJsonAtomically(out + "/certificate.json", cert)}) {
-    if (!st.ok()) return Fail(kExitInfra, std::string(st.message()));
-  }
+  // --json: stdout carries the certificate alone; what people read (the
+  // progress, the summary) goes to stderr.
+  std::ostream& out = flags->Has("json") ? std::cerr : std::cout;
+  swapchaos::controller::CertifyRequest request{
+      .kernels_dir = flags->Get("kernels"),
+      .kernel = flags->Get("kernel"),
+      .suite = flags->Get("suite"),
+      .out = flags->Get("out"),
+      .seeds = parsed->seeds,
+      .dispatch = DispatchFrom(*flags, static_cast<int>(parsed->jobs), parsed->placement, out)};
+  request.dispatch.max_failures = static_cast<int>(*max_failures);
+  auto certified = swapchaos::controller::CertifyKernel(request, BootEnvFrom(*flags));
+  if (!certified.ok()) return FailWith(certified.status());
+  const swapchaos::kernels::Certificate& cert = certified->certificate;
   for (const auto& sr : cert.scenarios()) {
-    std::cout << "  " << sr.scenario() << ": " << sr.passes() << "/" << sr.runs() << " pass"
-              << (sr.failures() ? absl::StrCat(", ", sr.failures(), " fail") : "")
-              << (sr.errors() ? absl::StrCat(", ", sr.errors(), " not judged") : "")
-              << "; pass rate >= " << absl::StrFormat("%.2f", sr.pass_rate_lower_95())
-              << " (95%)\n";
+    out << "  " << sr.scenario() << ": " << sr.passes() << "/" << sr.runs() << " pass"
+        << (sr.failures() ? absl::StrCat(", ", sr.failures(), " fail") : "")
+        << (sr.errors() ? absl::StrCat(", ", sr.errors(), " not judged") : "")
+        << "; pass rate >= " << absl::StrFormat("%.2f", sr.pass_rate_lower_95()) << " (95%)\n";
   }
   for (const auto& sig : cert.signatures()) {
-    std::cout << "  signature: " << sig.signature() << " (" << sig.count()
-              << (sig.count() == 1 ? " run: " : " runs, e.g. ")
-              << sig.example_runs(0) << ")\n";
+    out << "  signature: " << sig.signature() << " (" << sig.count()
+        << (sig.count() == 1 ? " run: " : " runs, e.g. ") << sig.example_runs(0) << ")\n";
   }
-  std::cout << cert.verdict() << ": " << out << "/certificate.json\n";
-  if (flags->Has("json")) {
-    std::cout.rdbuf(stdout_buf);
-    std::cout << swapchaos::controller::ToJson(cert) << "\n";
-  }
+  out << cert.verdict() << ": " << certified->out << "/certificate.json\n";
+  if (flags->Has("json")) std::cout << swapchaos::controller::ToJson(cert) << "\n";
   if (cert.verdict() == "certified") return kExitOk;
   return cert.verdict() == "not certified" ? kExitFail : kExitInfra;
 }
@@ -1146,8 +1018,6 @@ int BisectCommand(const std::vector<std::string>& args) {
       args, {{"kernel-source", ""}, {"series", ""}, {"scenario", ""}, {"config", ""}});
   if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
   const Flags* flags = &parsed->flags;
-  const swapchaos::controller::SeedRange seeds = parsed->seeds;
-  const uint32_t jobs = parsed->jobs;
   for (const char* f : {"kernel-source", "series", "scenario"}) {
     if (flags->Get(f).empty()) {
       return Fail(kExitBadInput,
@@ -1155,99 +1025,26 @@ int BisectCommand(const std::vector<std::string>& args) {
                       std::string(f) + ")");
     }
   }
-  // Everything is checked before anything is built, run or stored.
-  auto scenario = swapchaos::controller::LoadScenario(flags->Get("scenario"));
-  if (!scenario.ok()) return Fail(kExitBadInput, std::string(scenario.status().message()));
-  swapchaos::kernels::KernelRecipe recipe{.source = flags->Get("kernel-source"),
-                                          .series = flags->Get("series"),
-                                          .fragments = ConfigFragments(*flags)};
-  auto whole = swapchaos::kernels::PlanKernel(recipe);
-  if (!whole.ok()) return Fail(kExitBadInput, std::string(whole.status().message()));
-  std::vector<std::string> names;
-  for (const auto& p : whole->manifest.patches()) names.push_back(p.name());
-  std::string out = flags->Get("out").empty() ? swapchaos::controller::StampedDir("runs/bisect")
-                                              : flags->Get("out");
-  fs::create_directories(out);
-  std::string scenario_path = fs::absolute(flags->Get("scenario")).string();
-  std::cout << "bisecting " << names.size() << " patches of " << recipe.series << " against "
-            << flags->Get("scenario") << " (" << seeds.count << " seeds a step)\n";
-
-  bool bad_input = false;  // a step's kernel would not build from what was given
-  auto step = [&](int k) -> absl::StatusOr<swapchaos::kernels::BisectStep> {
-    std::cout << "step: the first " << k << " of " << names.size() << " patches\n";
-    swapchaos::kernels::KernelRecipe r = recipe;
-    r.name = absl::StrCat("bisect-", fs::path(recipe.series).filename().string(), "-", k);
-    r.first_patches = k;
-    auto kernel = swapchaos::kernels::BuildKernel(
-        r, {.kernels_dir = flags->Get("kernels"),
-            .jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-            .progress = &std::cout,
-            .stopped = [] { return g_stop.load(); }});
-    if (!kernel.ok()) {
-      bad_input = swapchaos::controller::IsBadInput(kernel.status());
-      return kernel.status();
-    }
-    std::string dir = absl::StrCat(out, "/step-", k);
-    fs::create_directories(dir);
-    std::string campaign_file = dir + "/campaign.yaml";
-    if (absl::Status written = swapchaos::controller::WriteFileAtomically(
-            campaign_file,
-            swapchaos::controller::CampaignYaml(
-                absl::StrCat("Written by swapchaos bisect: the first ", k, " patches of ",
-                             recipe.series, "."),
-                absl::StrCat("bisect-step-", k), {scenario_path}, seeds, kernel->image));
-        !written.ok()) {
-      return written;
-    }
-    auto plan = swapchaos::controller::LoadCampaign(campaign_file);
-    if (!plan.ok()) return plan.status();
-    auto ran = RunLocalCampaign(*plan, flags->Get("store"), dir + "/runs", static_cast<int>(jobs),
-                                BootEnvFrom(*flags), parsed->placement);
-    if (!ran.ok()) return ran.status();
-    auto runs = ran->store->Runs(ran->id);
-    if (!runs.ok()) return runs.status();
-    swapchaos::kernels::BisectStep st;
-    st.set_kernel_id(kernel->manifest.id());
-    st.set_runs_dir(dir + "/runs");
-    for (const auto& run : *runs) {
-      if (run.status != "done") {
-        return absl::InternalError(absl::StrCat("run ", run.id, " of step ", k,
-                                                " could not be judged: ", run.error));
-      }
-      st.set_runs(st.runs() + 1);
-      if (run.verdict == "pass") {
-        st.set_passes(st.passes() + 1);
-      } else {
-        st.add_signatures(run.signature);
-      }
-    }
-    std::cout << "step " << k << ": " << st.passes() << "/" << st.runs() << " pass"
-              << (st.signatures_size() ? absl::StrCat("; ", absl::StrJoin(st.signatures(), ", "))
-                                       : "")
-              << "\n";
-    return st;
-  };
-  auto report = swapchaos::controller::Bisect(names, step);
-  if (!report.ok()) {
-    return Fail(bad_input ? kExitBadInput : kExitInfra,
-                absl::StrCat(report.status().message(), "\n(the same command with --out ", out,
-                             " resumes it)"));
-  }
-  report->set_source(recipe.source);
-  report->set_series(recipe.series);
-  report->set_scenario(flags->Get("scenario"));
-  report->set_seeds(seeds.count);
-  if (absl::Status st = swapchaos::controller::WriteJsonAtomically(out + "/bisect.json", *report);
-      !st.ok()) {
-    return Fail(kExitInfra, std::string(st.message()));
-  }
-  for (const auto& st : report->steps()) {
+  auto bisected = swapchaos::controller::BisectSeries(
+      {.recipe = {.source = flags->Get("kernel-source"),
+                  .series = flags->Get("series"),
+                  .fragments = ConfigFragments(*flags)},
+       .kernels_dir = flags->Get("kernels"),
+       .scenario = flags->Get("scenario"),
+       .out = flags->Get("out"),
+       .seeds = parsed->seeds,
+       .build_jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+       .dispatch = DispatchFrom(*flags, static_cast<int>(parsed->jobs), parsed->placement)},
+      BootEnvFrom(*flags));
+  if (!bisected.ok()) return FailWith(bisected.status());
+  const swapchaos::kernels::BisectReport& report = bisected->report;
+  for (const auto& st : report.steps()) {
     std::cout << "  " << st.patches() << " patches" << (st.patch().empty() ? "" : " (to ")
               << st.patch() << (st.patch().empty() ? "" : ")") << ": " << st.passes() << "/"
               << st.runs() << " pass, " << st.target_failures() << " failing as the series does\n";
   }
-  std::cout << report->conclusion() << ": " << out << "/bisect.json\n";
-  return report->first_failing() > 0 ? kExitOk : kExitFail;
+  std::cout << report.conclusion() << ": " << bisected->out << "/bisect.json\n";
+  return report.first_failing() > 0 ? kExitOk : kExitFail;
 }
 
 int KernelCommand(const std::vector<std::string>& args) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <random>
 #include <string>
@@ -150,6 +151,20 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& url) {
   std::unique_ptr<Store> s(new Store(*std::move(db)));
   if (absl::Status st = s->Migrate(); !st.ok()) return st;
   return s;
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::OpenNamed(const std::string& url, bool create) {
+  if (!IsPostgresUrl(url)) {
+    std::filesystem::path path = SqlitePath(url);
+    std::error_code ec;
+    if (create) {
+      std::filesystem::create_directories(path.parent_path(), ec);
+    } else if (!std::filesystem::exists(path, ec)) {
+      if (ec) return absl::InvalidArgumentError("store " + url + ": " + ec.message());
+      return absl::InvalidArgumentError("no store at " + url + " (no campaign ran yet?)");
+    }
+  }
+  return Open(url);
 }
 
 absl::Status Store::Transaction(const std::function<absl::Status()>& body) {

@@ -72,6 +72,11 @@ class Store {
  public:
   // `url` as OpenDb takes it (db.h). The schema is created or migrated.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& url);
+  // The store a command's --store names: a PostgreSQL URL, or an SQLite file
+  // that a command writing results may create (with its directory)
+  // (`create`) and a command that only reads must find (else
+  // InvalidArgument, naming it).
+  static absl::StatusOr<std::unique_ptr<Store>> OpenNamed(const std::string& url, bool create);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
