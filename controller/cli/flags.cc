@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "absl/strings/numbers.h"
+#include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 
 namespace swapchaos::controller {
@@ -11,35 +12,53 @@ namespace swapchaos::controller {
 absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
                                    const std::map<std::string, std::string>& known,
                                    const std::set<std::string>& switches) {
+  CLI::App app;
+  app.set_help_flag();    // every command answers --help before it parses
+  app.allow_extras(true);  // left over: named below in our words
+  std::map<std::string, std::vector<std::string>> given;
+  for (const auto& [name, unused] : known) {
+    // One value per occurrence, every occurrence kept: "--sbatch A --sbatch B".
+    app.add_option("--" + name, given[name])
+        ->allow_extra_args(false)
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  }
+  std::map<std::string, bool> on;
+  for (const std::string& name : switches) {
+    app.add_flag("--" + name, on[name])->disable_flag_override();
+  }
+  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11's order
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 starts its message with the option ("--out: 1 required TEXT
+    // missing", "slurm was given a disallowed flag override").
+    std::string what = e.what();
+    std::string name = what.substr(0, what.find_first_of(": "));
+    if (switches.count(name) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, " takes no value"));
+    }
+    if (name.starts_with("--") && known.count(name.substr(2)) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
+    }
+    return absl::InvalidArgumentError(what);
+  }
+  std::vector<std::string> rest = app.remaining();
+  if (!rest.empty()) {
+    const std::string& a = rest.front();
+    if (a.starts_with("--")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag ", a.substr(0, a.find('='))));
+    }
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
+  }
   Flags f;
   f.values_ = known;
-  for (const std::string& s : switches) f.values_[s] = "false";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (!a.starts_with("--")) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
-    }
-    std::string name = a.substr(2), value;
-    size_t eq = name.find('=');
-    if (switches.count(name.substr(0, eq)) != 0) {
-      if (eq != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat("--", name.substr(0, eq), " takes no value"));
-      }
-      value = "true";
-    } else if (eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else if (known.count(name) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-    }
-    if (known.count(name) == 0 && switches.count(name) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    }
-    f.values_[name] = value;
-    f.given_.emplace(name, value);
+  for (auto& [name, values] : given) {
+    if (values.empty()) continue;
+    f.values_[name] = values.back();
+    for (std::string& v : values) f.given_.emplace(name, std::move(v));
   }
+  for (const auto& [name, value] : on) f.values_[name] = value ? "true" : "false";
   return f;
 }
 

@@ -42,6 +42,20 @@ TEST(FlagsTest, SwitchesAndRepeatedFlags) {
   auto unknown = Flags::Parse({"--nosuch"}, kKnown);
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("unknown flag --nosuch"), std::string::npos);
+  auto missing = Flags::Parse({"--memory", "256", "--out"}, kKnown);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "--out needs a value");
+  auto empty = Flags::Parse({"--out="}, kKnown);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().message(), "--out needs a value");
+  auto stray = Flags::Parse({"--memory", "256", "stray"}, kKnown);
+  ASSERT_FALSE(stray.ok());
+  EXPECT_EQ(stray.status().message(), "unexpected argument 'stray'");
+  // A value may look like a flag (sbatch's own), with or without "=".
+  auto dashed = Flags::Parse({"--out=--time=10", "--out", "--qos", "--memory", "-1"}, kKnown);
+  ASSERT_TRUE(dashed.ok()) << dashed.status();
+  EXPECT_EQ(dashed->GetAll("out"), (std::vector<std::string>{"--time=10", "--qos"}));
+  EXPECT_EQ(dashed->Get("memory"), "-1");
 }
 
 TEST(FlagsTest, Sizes) {
@@ -51,7 +65,7 @@ TEST(FlagsTest, Sizes) {
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(*f->GetSize("swap-size"), bytes) << text;
   }
-  for (const char* bad : {"", "G", "1X", "-1G", "1.5G", "99999999999999T"}) {
+  for (const char* bad : {"G", "1X", "-1G", "1.5G", "99999999999999T"}) {
     auto f = Flags::Parse({"--swap-size", bad}, kKnown);
     ASSERT_TRUE(f.ok());
     auto size = f->GetSize("swap-size");
