@@ -149,7 +149,26 @@ TEST(CliTest, CertifySeedsAreACountOrARange) {
 TEST(CliTest, UnknownCommandAndHelp) {
   std::string dir = test::UniqueTempDir();
   EXPECT_EQ(test::RunCli({"frobnicate"}, dir + "/a.log"), 2);
-  EXPECT_NE(test::ReadFile(dir + "/a.log").find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_NE(test::ReadFile(dir + "/a.log").find("unknown command 'frobnicate' (commands: boot,"),
+            std::string::npos);
+  // A command line a command cannot take: the problem, then its usage alone.
+  const std::pair<std::vector<std::string>, std::string> misuses[] = {
+      {{"run", "x.yaml", "--json"},
+       "swapchaos: unknown flag --json\nusage: swapchaos run SCENARIO [--seed N]"},
+      {{"analyze", "x", "--ktap=1"},
+       "swapchaos: --ktap takes no value\nusage: swapchaos analyze DIR [--junit FILE] [--ktap]\n"},
+      {{"kernel", "list", "--kernels"},
+       "swapchaos: --kernels needs a value\nusage: swapchaos kernel build"},
+      {{"boot", "--memroy", "1"},
+       "swapchaos: unknown flag --memroy\nusage: swapchaos boot [FLAGS] (swapchaos boot --help)\n"},
+  };
+  for (const auto& [args, want] : misuses) {
+    std::string log = dir + "/misuse-" + args[0] + ".log";
+    EXPECT_EQ(test::RunCli(args, log), 2) << args[0];
+    std::string out = test::ReadFile(log);
+    EXPECT_NE(out.find(want), std::string::npos) << out;
+    EXPECT_EQ(out.find("  analyze DIR"), std::string::npos) << "the whole usage:\n" << out;
+  }
   EXPECT_EQ(test::RunCli({"--help"}, dir + "/b.log"), 0);
   EXPECT_NE(test::ReadFile(dir + "/b.log").find("swapchaos boot flags"), std::string::npos);
   EXPECT_EQ(test::RunCli({"--version"}, dir + "/v.log"), 0);

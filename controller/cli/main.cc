@@ -252,6 +252,24 @@ std::string CommandHelp(const std::string& command) {
   return out.empty() ? "" : absl::StrCat("usage: swapchaos ", command, " ...\n\n", out);
 }
 
+// `command`'s synopses from its help, one line each (a description,
+// indented further and not a flag, left out): what a usage error shows.
+std::string CommandSynopsis(const std::string& command) {
+  std::vector<std::string> entries;
+  for (absl::string_view line : absl::StrSplit(CommandHelp(command), '\n')) {
+    absl::string_view body = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::StartsWith(line, "  ") && line.size() > 2 && absl::ascii_isalpha(line[2])) {
+      // "  boot     boot a run's two VMs": the name, not the description.
+      entries.emplace_back(line.substr(2, line.find("   ", 2) - 2));
+      if (command == "boot") entries.back() += " [FLAGS] (swapchaos boot --help)";
+    } else if (absl::StartsWith(body, "[") && !entries.empty()) {
+      absl::StrAppend(&entries.back(), " ", body);
+    }
+  }
+  if (entries.empty()) return "";
+  return absl::StrCat("usage: swapchaos ", absl::StrJoin(entries, "\n       swapchaos "));
+}
+
 std::string DefaultCacheDir() {
   if (const char* c = std::getenv("SWAPCHAOS_CACHE")) return c;
   if (const char* x = std::getenv("XDG_CACHE_HOME")) return absl::StrCat(x, "/swapchaos");
@@ -280,9 +298,18 @@ std::string DefaultSuite() {
       .value_or(SWAPCHAOS_SOURCE_DIR "/scenarios/certify");
 }
 
+// The command being run, for usage errors.
+std::string g_command;
+
 int Fail(int code, const std::string& msg) {
   std::cerr << "swapchaos: " << msg << "\n";
   return code;
+}
+
+// A command line the command cannot take: the problem, then its usage.
+int FailUsage(const absl::Status& s) {
+  std::string usage = CommandSynopsis(g_command);
+  return Fail(kExitBadInput, absl::StrCat(s.message(), usage.empty() ? "" : "\n", usage));
 }
 
 // Ends a command that failed: the exit status from whose failure it was
@@ -324,7 +351,7 @@ int Boot(const std::vector<std::string>& args) {
                                    {"out", swapchaos::controller::DefaultOutDir("boot")},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", DefaultAgentPath()}});
-  if (!flags.ok()) return Fail(kExitBadInput, absl::StrCat(flags.status().message(), "\n", kUsage));
+  if (!flags.ok()) return FailUsage(flags.status());
   swapchaos::controller::BootRequest req;
   absl::Status bad;
   auto uint_flag = [&](const std::string& name, auto set) {
@@ -448,7 +475,7 @@ int RunCommand(const std::vector<std::string>& args) {
   auto cmd = ParseVmCommand(args, "run needs a scenario file first",
                             {{"seed", "1"}, {"telemetry-hz", "2"}, {"out", ""}, {"junit", ""}},
                             {"ktap"});
-  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  if (!cmd.ok()) return FailUsage(cmd.status());
   const Flags* flags = &cmd->flags;
   auto seed = flags->GetUint("seed");
   if (!seed.ok()) return Fail(kExitBadInput, std::string(seed.status().message()));
@@ -473,7 +500,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   auto cmd = ParseVmCommand(
       args, "replay needs a run directory first",
       {{"times", "1"}, {"out", ""}, {"controller", swapchaos::controller::kDefaultControllerAddress}});
-  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  if (!cmd.ok()) return FailUsage(cmd.status());
   const Flags* flags = &cmd->flags;
   const std::string& run = cmd->arg;
   auto times = flags->GetUint("times");
@@ -507,7 +534,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
 int MinimizeCommand(const std::vector<std::string>& args) {
   auto cmd = ParseVmCommand(args, "minimize needs a run directory first",
                             {{"max-runs", "20"}, {"confirm", "3"}, {"out", ""}});
-  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  if (!cmd.ok()) return FailUsage(cmd.status());
   const Flags* flags = &cmd->flags;
   const std::string& run = cmd->arg;
   const swapchaos::controller::BootEnv& env = cmd->env;
@@ -542,7 +569,7 @@ int FailStore(const absl::Status& s) {
 
 int CampaignStatus(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}}, {"json"});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return FailUsage(flags.status());
   auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto campaigns = (*store)->Campaigns();
@@ -599,7 +626,7 @@ int Serve(const std::vector<std::string>& args) {
                                    {"store", "runs/store.db"},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", DefaultAgentPath()}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return FailUsage(flags.status());
   // The address is checked before the store is created.
   if (auto socket = swapchaos::controller::ControllerSocket(flags->Get("listen")); !socket.ok()) {
     return FailWith(socket.status());
@@ -652,7 +679,7 @@ int CampaignCommand(const std::vector<std::string>& args) {
                           {"runs", ""},
                           {"controller", swapchaos::controller::kDefaultControllerAddress}}),
       {"slurm"});
-  if (!cmd.ok()) return Fail(kExitBadInput, std::string(cmd.status().message()));
+  if (!cmd.ok()) return FailUsage(cmd.status());
   const Flags* flags = &cmd->flags;
   auto jobs = flags->GetUint("jobs");
   if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
@@ -688,7 +715,7 @@ int StoreCommand(const std::vector<std::string>& args) {
   if (sub == "import") {
     if (positional.empty()) return Fail(kExitBadInput, "store import needs a store to import from");
     auto flags = Flags::Parse(rest, {{"store", kDefaultStore}});
-    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (!flags.ok()) return FailUsage(flags.status());
     // Every store among the sources is opened (and checked to be a store)
     // before anything is written; a directory holds runs made without one.
     std::vector<std::unique_ptr<swapchaos::controller::Store>> sources;
@@ -717,7 +744,7 @@ int StoreCommand(const std::vector<std::string>& args) {
   }
   if (sub == "fetch") {
     auto flags = Flags::Parse(rest, {{"store", kDefaultStore}, {"out", ""}});
-    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (!flags.ok()) return FailUsage(flags.status());
     uint64_t id = 0;
     if (positional.size() != 1 || !absl::SimpleAtoi(positional[0], &id)) {
       return Fail(kExitBadInput, "store fetch needs one run id");
@@ -761,7 +788,7 @@ int WorkerCommand(const std::vector<std::string>& args) {
                                    {"lease", "60"},
                                    {"cache", DefaultCacheDir()},
                                    {"agent", DefaultAgentPath()}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return FailUsage(flags.status());
   auto campaign = flags->GetUint("campaign");
   auto jobs = flags->GetUint("jobs");
   auto max_runs = flags->GetUint("max-runs");
@@ -790,7 +817,7 @@ int WorkerCommand(const std::vector<std::string>& args) {
 
 int Failures(const std::vector<std::string>& args) {
   auto flags = Flags::Parse(args, {{"store", kDefaultStore}}, {"json"});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return FailUsage(flags.status());
   auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
   if (!store.ok()) return FailStore(store.status());
   auto failures = (*store)->Failures();
@@ -817,7 +844,7 @@ int Export(const std::vector<std::string>& args) {
   }
   auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()),
                             {{"store", kDefaultStore}, {"campaign", "0"}, {"origin", "swapchaos"}});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return FailUsage(flags.status());
   auto campaign = flags->GetUint("campaign");
   if (!campaign.ok()) return Fail(kExitBadInput, std::string(campaign.status().message()));
   auto store = swapchaos::controller::Store::OpenNamed(flags->Get("store"), false);
@@ -848,7 +875,7 @@ int Analyze(const std::vector<std::string>& args) {
   }
   auto flags = Flags::Parse(std::vector<std::string>(args.begin() + 1, args.end()), {{"junit", ""}},
                             {"ktap"});
-  if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+  if (!flags.ok()) return FailUsage(flags.status());
   auto judged = swapchaos::controller::AnalyzeRun(args[0]);
   RunOutput output{.name = judged.ok() ? judged->scenario() : fs::path(args[0]).filename().string(),
                    .ktap = flags->Has("ktap"),
@@ -976,7 +1003,7 @@ absl::StatusOr<SeededFlags> ParseSeededFlags(const std::vector<std::string>& arg
 int Certify(const std::vector<std::string>& args) {
   auto parsed = ParseSeededFlags(
       args, {{"kernel", ""}, {"suite", DefaultSuite()}, {"max-failures", "1"}}, {"json"});
-  if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
+  if (!parsed.ok()) return FailUsage(parsed.status());
   const Flags* flags = &parsed->flags;
   auto max_failures = flags->GetUint("max-failures");
   if (!max_failures.ok()) return Fail(kExitBadInput, std::string(max_failures.status().message()));
@@ -1016,7 +1043,7 @@ int Certify(const std::vector<std::string>& args) {
 int BisectCommand(const std::vector<std::string>& args) {
   auto parsed = ParseSeededFlags(
       args, {{"kernel-source", ""}, {"series", ""}, {"scenario", ""}, {"config", ""}});
-  if (!parsed.ok()) return Fail(kExitBadInput, std::string(parsed.status().message()));
+  if (!parsed.ok()) return FailUsage(parsed.status());
   const Flags* flags = &parsed->flags;
   for (const char* f : {"kernel-source", "series", "scenario"}) {
     if (flags->Get(f).empty()) {
@@ -1055,7 +1082,7 @@ int KernelCommand(const std::vector<std::string>& args) {
     auto flags = Flags::Parse(rest, {{"source", ""}, {"series", ""}, {"config", ""}, {"name", ""},
                                      {"jobs", std::to_string(std::max(1u, std::thread::hardware_concurrency()))},
                                      {"kernels", DefaultKernelsDir()}});
-    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (!flags.ok()) return FailUsage(flags.status());
     auto jobs = flags->GetUint("jobs");
     if (!jobs.ok() || *jobs < 1) return Fail(kExitBadInput, "--jobs must be a number >= 1");
     if (flags->Get("source").empty()) return Fail(kExitBadInput, "kernel build needs --source");
@@ -1076,7 +1103,7 @@ int KernelCommand(const std::vector<std::string>& args) {
   if (sub == "import") {
     auto flags = Flags::Parse(rest, {{"image", ""}, {"modules", ""}, {"name", ""},
                                      {"kernels", DefaultKernelsDir()}});
-    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (!flags.ok()) return FailUsage(flags.status());
     if (flags->Get("image").empty()) return Fail(kExitBadInput, "kernel import needs --image");
     auto imported = swapchaos::kernels::ImportKernel(flags->Get("name"), flags->Get("image"),
                                                      flags->Get("modules"), flags->Get("kernels"));
@@ -1094,7 +1121,7 @@ int KernelCommand(const std::vector<std::string>& args) {
     }
     auto flags = Flags::Parse(std::vector<std::string>(rest.begin() + show, rest.end()),
                               {{"kernels", DefaultKernelsDir()}}, {"json"});
-    if (!flags.ok()) return Fail(kExitBadInput, std::string(flags.status().message()));
+    if (!flags.ok()) return FailUsage(flags.status());
     std::vector<swapchaos::kernels::CachedKernel> kernels;
     if (show) {
       auto k = swapchaos::kernels::FindKernel(flags->Get("kernels"), rest[0]);
@@ -1149,6 +1176,7 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
   std::string command = args[0];
+  g_command = command;
   args.erase(args.begin());
   if (std::find(args.begin(), args.end(), "--help") != args.end() ||
       std::find(args.begin(), args.end(), "-h") != args.end()) {
@@ -1172,7 +1200,10 @@ int main(int argc, char** argv) {
     for (const auto& [name, run] : kCommands) {
       if (command == name) return run(args);
     }
-    return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "'\n", kUsage));
+    std::vector<std::string> names;
+    for (const auto& [name, run] : kCommands) names.push_back(name);
+    return Fail(kExitBadInput, absl::StrCat("unknown command '", command, "' (commands: ",
+                                            absl::StrJoin(names, ", "), "; swapchaos --help)"));
   };
   // std::filesystem throws on what a user's path can be (a symlink loop
   // aborted the store commands); unwinding also stops any VM and server
