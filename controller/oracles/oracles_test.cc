@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "controller/oracles/signatures.h"
 #include "gtest/gtest.h"
 
 namespace swapchaos::controller {
@@ -150,9 +151,9 @@ TEST(OraclesTest, OopsesFailWheneverTheyHappen) {
 }
 
 // Page allocation failures are the kernel's to retry: evidence, not a
-// finding, even before any fault and even with a right to the reserves
-// (the default kernel logs that now and then and recovers). A stall cites
-// them.
+// finding, even before any fault; one with a right to the reserves too when
+// the reserve was starved or is not known (this recorded run's meta.json
+// predates it). A stall cites them.
 TEST(OraclesTest, AllocationFailuresAreEvidenceAStallCites) {
   History h = Smoke();
   h.console += "[ 1.0] ksoftirqd/0: page allocation failure: order:0, mode:0x820(GFP_ATOMIC)\n";
@@ -173,6 +174,27 @@ TEST(OraclesTest, AllocationFailuresAreEvidenceAStallCites) {
                       "allocation failure: order:0"),
             std::string::npos)
       << Find(v, "progress_before_faults").evidence();
+}
+
+// With a real reserve, a reserve allocation failing is the finding at any
+// time: the reserve the 2012 series keeps for the swap path ran dry (the
+// watermark-negative-free mutant's mark). At the kernel's own 1.9 MB it is
+// evidence.
+TEST(OraclesTest, AReserveThatRanDryIsAFindingWhenThereWasOne) {
+  History h = Smoke();
+  h.console += "[ 1.1] kworker/u3:1: page allocation failure: order:0, "
+               "mode:0x20c00(GFP_NOIO|__GFP_MEMALLOC), nodemask=(null)\n";
+  h.meta.mutable_swap()->set_min_free_kbytes(6144);
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(v.signature(), "reserve page allocation failure: order:0");
+  EXPECT_NE(Find(v, "console_clean").evidence().find("vm.min_free_kbytes 6144"), std::string::npos)
+      << Find(v, "console_clean").evidence();
+  h.meta.mutable_swap()->set_min_free_kbytes(kStarvedReserveKib);
+  v = Judge(h);
+  EXPECT_EQ(v.verdict(), "pass");
+  EXPECT_NE(Find(v, "console_clean").evidence().find("1 allocation failures kept as evidence"),
+            std::string::npos);
 }
 
 // The kernel's own report titles the run, not the consequences the harness

@@ -1,6 +1,7 @@
 #ifndef SWAPCHAOS_CONTROLLER_ORACLES_SIGNATURES_H_
 #define SWAPCHAOS_CONTROLLER_ORACLES_SIGNATURES_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,12 +18,23 @@ enum class Severity {
   // failed swap I/O, OOM kills. During a fault they are what the fault is
   // expected to cause.
   kOutsideFaults,
-  // Never a failure by itself, kept as evidence: page allocation failures,
-  // which the kernel retries (the default kernel logs one in nbd's send now
-  // and then and recovers); if swap stalls after one, the progress oracles
-  // fail the run and cite it.
+  // Never a failure by itself, kept as evidence: page allocation failures
+  // without a right to the reserves, which the kernel retries; if swap
+  // stalls after one, the progress oracles fail the run and cite it.
   kEvidence,
+  // A failed allocation entitled to the reserves (__GFP_MEMALLOC: nbd's
+  // sends since the 2012 series): the reserve that series keeps for the
+  // swap path ran dry. At any time a finding when the victim had a real
+  // reserve (more than kStarvedReserveKib); with less, evidence, as
+  // kEvidence: the stock build exhausts the kernel's own 1.9 MB (README
+  // "The baseline").
+  kReserve,
 };
+
+// vm.min_free_kbytes at or below which the reserve is known to be too
+// small for swap over NBD, whatever the kernel (testing/known-findings.yaml
+// excuses its deadlocks only there too).
+inline constexpr uint32_t kStarvedReserveKib = 4096;
 
 // A report the kernel printed on its console, with a title that stays the
 // same across runs of the same failure (no pids, addresses, CPUs or times)

@@ -80,6 +80,8 @@ const char* SeverityName(Severity s) {
       return "outside-faults";
     case Severity::kEvidence:
       return "evidence";
+    case Severity::kReserve:
+      return "reserve";
   }
   return "?";
 }
@@ -87,7 +89,7 @@ const char* SeverityName(Severity s) {
 // The corpus: testdata/reports/*.txt, each a console excerpt (recorded
 // here, or written from the printk formats of the 6.1 code that prints
 // it) after a header: "TITLE: <expected title of the first report>" (empty:
-// no report), "SEVERITY: <fatal|outside-faults|evidence>", '#' comments.
+// no report), "SEVERITY: <fatal|outside-faults|evidence|reserve>", '#' comments.
 TEST(SignaturesTest, Corpus) {
   int files = 0;
   for (const auto& e :
