@@ -80,10 +80,10 @@ int CertifyQuick(const std::string& dir, const std::string& id, Certificate* cer
   fs::create_directories(dir + "/suite");
   fs::copy_file(scenario, dir + "/suite/" + scenario.filename().string(),
                 fs::copy_options::overwrite_existing);
-  int rc = test::RunCli({"certify", "--kernel", id, "--kernels", SWAPCHAOS_TEST_KERNELS, "--suite",
-                         dir + "/suite", "--seeds", seeds, "--out", dir + "/cert", "--store",
-                         dir + "/store.db"},
-                        dir + "/certify.log", std::chrono::seconds(1800));
+  int rc = test::RunCli(
+      {"certify", "--kernel", id, "--kernels", SWAPCHAOS_TEST_KERNELS, "--suite", dir + "/suite",
+       "--seeds", seeds, "--out", dir + "/cert", "--store", dir + "/store.db"},
+      dir + "/certify.log", std::chrono::seconds(1800));
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(
                   test::ReadFile(dir + "/cert/certificate.json"), cert)
                   .ok())
@@ -196,7 +196,8 @@ TEST(KernelE2ETest, StockBuildHoldsASmallReserve) {
   std::string id = BuildKernel(dir, "stock-6.1", "");
   ASSERT_FALSE(id.empty());
   Certificate cert;
-  int rc = CertifyQuick(dir, id, &cert, fs::path(SWAPCHAOS_CERTIFY_SUITE) / "memalloc-reserve.yaml");
+  int rc =
+      CertifyQuick(dir, id, &cert, fs::path(SWAPCHAOS_CERTIFY_SUITE) / "memalloc-reserve.yaml");
   EXPECT_EQ(rc, 0) << test::ReadFile(dir + "/certify.log");
   EXPECT_EQ(cert.verdict(), "certified");
 }
@@ -214,8 +215,8 @@ TEST(KernelE2ETest, MutantGivingAwayTheReserveIsNotCertified) {
                                std::string(SWAPCHAOS_MUTANTS) + "/watermark-negative-free");
   ASSERT_FALSE(id.empty());
   Certificate cert;
-  int rc = CertifyQuick(dir, id, &cert,
-                        fs::path(SWAPCHAOS_CERTIFY_SUITE) / "memalloc-reserve.yaml", "3");
+  int rc = CertifyQuick(dir, id, &cert, fs::path(SWAPCHAOS_CERTIFY_SUITE) / "memalloc-reserve.yaml",
+                        "3");
   std::string log = test::ReadFile(dir + "/certify.log");
   EXPECT_EQ(rc, 1) << log;
   EXPECT_EQ(cert.verdict(), "not certified") << log;

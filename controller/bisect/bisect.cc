@@ -103,8 +103,7 @@ absl::StatusOr<Bisection> BisectSeries(BisectRequest r, const BootEnv& env) {
             campaign_file,
             CampaignYaml(absl::StrCat("Written by swapchaos bisect: the first ", k, " patches of ",
                                       r.recipe.series, "."),
-                         absl::StrCat("bisect-step-", k), {scenario_path}, r.seeds,
-                         kernel->image));
+                         absl::StrCat("bisect-step-", k), {scenario_path}, r.seeds, kernel->image));
         !written.ok()) {
       return written;
     }

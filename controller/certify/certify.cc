@@ -127,12 +127,14 @@ absl::StatusOr<Certification> CertifyKernel(CertifyRequest r, const BootEnv& env
   if (r.out.empty()) r.out = StampedDir("runs/certify-" + kernel->manifest.release());
   std::error_code ec;
   std::filesystem::create_directories(r.out, ec);
-  if (ec) return absl::InternalError(absl::StrCat("certificate directory ", r.out, ": ", ec.message()));
+  if (ec) {
+    return absl::InternalError(absl::StrCat("certificate directory ", r.out, ": ", ec.message()));
+  }
   // The campaign it runs, as a file: the same command with the same out
   // resumes it after any stop.
   std::string campaign_file = r.out + "/campaign.yaml";
-  if (absl::Status st = WriteFileAtomically(
-          campaign_file, CertifyCampaignYaml(*suite, r.seeds, kernel->image));
+  if (absl::Status st =
+          WriteFileAtomically(campaign_file, CertifyCampaignYaml(*suite, r.seeds, kernel->image));
       !st.ok()) {
     return st;
   }

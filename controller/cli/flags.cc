@@ -3,8 +3,8 @@
 #include <cctype>
 #include <limits>
 
-#include "absl/strings/numbers.h"
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace swapchaos::controller {
@@ -13,7 +13,7 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
                                    const std::map<std::string, std::string>& known,
                                    const std::set<std::string>& switches) {
   CLI::App app;
-  app.set_help_flag();    // every command answers --help before it parses
+  app.set_help_flag();     // every command answers --help before it parses
   app.allow_extras(true);  // left over: named below in our words
   std::map<std::string, std::vector<std::string>> given;
   for (const auto& [name, unused] : known) {
@@ -46,8 +46,7 @@ absl::StatusOr<Flags> Flags::Parse(const std::vector<std::string>& args,
   if (!rest.empty()) {
     const std::string& a = rest.front();
     if (a.starts_with("--")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown flag ", a.substr(0, a.find('='))));
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", a.substr(0, a.find('='))));
     }
     return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
   }

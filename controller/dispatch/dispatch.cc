@@ -31,8 +31,7 @@ absl::StatusOr<Placement> MakePlacement(bool slurm, uint64_t workers, uint64_t l
 }
 
 absl::StatusOr<DispatchedCampaign> DispatchCampaign(const CampaignPlan& plan,
-                                                    const DispatchOptions& o,
-                                                    const BootEnv& env) {
+                                                    const DispatchOptions& o, const BootEnv& env) {
   std::ostream& out = *o.out;
   auto store = Store::OpenNamed(o.store_url, true);
   if (!store.ok()) return store.status();
@@ -51,8 +50,7 @@ absl::StatusOr<DispatchedCampaign> DispatchCampaign(const CampaignPlan& plan,
                 : "")
         << "\n";
   } else {
-    out << "campaign " << opened->id << " (" << plan.name << "): " << plan.runs.size()
-        << " runs\n";
+    out << "campaign " << opened->id << " (" << plan.name << "): " << plan.runs.size() << " runs\n";
   }
   absl::Status ran;
   if (o.placement.slurm) {
@@ -65,7 +63,9 @@ absl::StatusOr<DispatchedCampaign> DispatchCampaign(const CampaignPlan& plan,
     }
     std::error_code ec;
     fs::create_directories(o.runs_dir, ec);
-    if (ec) return absl::InternalError(absl::StrCat("runs directory ", o.runs_dir, ": ", ec.message()));
+    if (ec) {
+      return absl::InternalError(absl::StrCat("runs directory ", o.runs_dir, ": ", ec.message()));
+    }
     options.runs_dir = fs::absolute(o.runs_dir).string();
     WorkerCommand worker{.swapchaos = fs::read_symlink("/proc/self/exe").string(),
                          .store_url = url,

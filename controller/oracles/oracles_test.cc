@@ -182,8 +182,9 @@ TEST(OraclesTest, AllocationFailuresAreEvidenceAStallCites) {
 // evidence.
 TEST(OraclesTest, AReserveThatRanDryIsAFindingWhenThereWasOne) {
   History h = Smoke();
-  h.console += "[ 1.1] kworker/u3:1: page allocation failure: order:0, "
-               "mode:0x20c00(GFP_NOIO|__GFP_MEMALLOC), nodemask=(null)\n";
+  h.console +=
+      "[ 1.1] kworker/u3:1: page allocation failure: order:0, "
+      "mode:0x20c00(GFP_NOIO|__GFP_MEMALLOC), nodemask=(null)\n";
   h.meta.mutable_swap()->set_min_free_kbytes(6144);
   Verdict v = Judge(h);
   EXPECT_EQ(v.verdict(), "fail");
