@@ -384,6 +384,37 @@ OracleResult WorkloadCompleted(const History& h, const Derived&) {
                 "workload did not finish by the deadline");
 }
 
+// Requests the kernel sent and never completed leave no task stalled when
+// they are writes of pages nobody reads again, yet the block layer holds
+// them for good (nbd-stuck-after-reconnect's writes): after the workload
+// ended and every fault healed, none may still be in flight kDrainMs on.
+OracleResult NbdRequestsCompleted(const History& h, const Derived& d) {
+  const agent::Sample* ended = nullptr;
+  for (const agent::Sample& s : h.victim) {
+    if (s.host_unix_ms() >= d.last_heal_ms && s.tasks_size() > 0 && !AnyRunning(s)) {
+      ended = &s;
+      break;
+    }
+  }
+  if (ended == nullptr || !d.all_reverted) {
+    return Skip("nbd_requests_completed", "the workload had not ended after the last heal");
+  }
+  const agent::Sample& last = h.victim.back();
+  const uint64_t stuck = last.nbd_inflight_reads() + last.nbd_inflight_writes();
+  const int64_t after_ms = last.host_unix_ms() - ended->host_unix_ms();
+  std::string when = absl::StrCat(after_ms / 1000, " s after the workload ended");
+  if (stuck == 0) {
+    return Result("nbd_requests_completed", true, absl::StrCat("none in flight ", when), "");
+  }
+  std::string in_flight = absl::StrCat(last.nbd_inflight_reads(), " reads and ",
+                                       last.nbd_inflight_writes(), " writes in flight ", when);
+  if (after_ms < kDrainMs) {
+    return Skip("nbd_requests_completed", absl::StrCat(in_flight, ", when the run ended"));
+  }
+  return Result("nbd_requests_completed", false, in_flight + ConsoleEvidence(d),
+                "NBD requests never completed");
+}
+
 // Seconds from the last heal to the first NBD request answered after it;
 // -1 without faults, or when none was.
 double RecoveredAfter(const History& h, const Derived& d) {
@@ -439,9 +470,10 @@ OracleResult KernelSetUp(const History& h, const Derived& d) {
 // in its own failure may not take a fault, and that is evidence, not the
 // finding.
 using Oracle = std::function<OracleResult(const History&, const Derived&)>;
-const Oracle kOracles[] = {KernelSetUp,        ConsoleClean,   ProgressBeforeFaults, NoDataLoss,
-                           NoTaskKilled,       NoOomKill,      ThrottledWoken,       SwapResumed,
-                           ProgressAfterGrace, WorkloadCompleted, FaultsApplied};
+const Oracle kOracles[] = {KernelSetUp,        ConsoleClean,      ProgressBeforeFaults,
+                           NoDataLoss,         NoTaskKilled,      NoOomKill,
+                           ThrottledWoken,     SwapResumed,       ProgressAfterGrace,
+                           WorkloadCompleted,  NbdRequestsCompleted, FaultsApplied};
 
 template <typename M>
 absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {
@@ -572,6 +604,10 @@ std::optional<OracleResult> DecidedEarly(const History& h) {
   if (std::optional<OracleResult> r = EveryTaskThrottledForGood(h, d)) return r;
   if (OracleResult r = ProgressAfterGrace(h, d); r.outcome() == "fail") return r;
   return std::nullopt;
+}
+
+bool Drained(const agent::Sample& s) {
+  return s.nbd_inflight_reads() + s.nbd_inflight_writes() == 0;
 }
 
 bool Moved(const agent::Sample& since, const agent::Sample& now) {

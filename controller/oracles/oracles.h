@@ -51,6 +51,16 @@ std::optional<OracleResult> DecidedEarly(const History& h);
 // keeps the last such sample by.
 bool Moved(const agent::Sample& since, const agent::Sample& now);
 
+// How long NBD requests may stay in flight once the workload has ended and
+// every fault healed, before nbd_requests_completed calls them lost: a
+// request sent on a link that then died is resent at the first expiry of
+// its timer (the block layer's default 30 s) after the socket was replaced,
+// so two expiries and a margin. The run waits up to this long for them.
+inline constexpr int64_t kDrainMs = 90000;
+
+// No NBD request in flight (or no NBD device): what ends that wait.
+bool Drained(const agent::Sample& s);
+
 }  // namespace swapchaos::controller
 
 #endif  // SWAPCHAOS_CONTROLLER_ORACLES_ORACLES_H_

@@ -267,6 +267,35 @@ TEST(OraclesTest, UnfinishedWorkloadAndStuckThrottledTask) {
   EXPECT_EQ(v.signature(), "throttled task not woken");
 }
 
+// nbd-stuck-after-reconnect's writes: the workload ended, but requests sent
+// on the link the server's death closed stay in flight for good.
+TEST(OraclesTest, RequestsStillInFlightLongAfterTheWorkloadAreLost) {
+  History h = Smoke();
+  EXPECT_EQ(Find(Judge(h), "nbd_requests_completed").outcome(), "pass")
+      << Find(Judge(h), "nbd_requests_completed").evidence();
+  EXPECT_TRUE(Drained(h.victim.back()));
+  agent::Sample stuck = h.victim.back();
+  stuck.set_nbd_inflight_writes(3);
+  EXPECT_FALSE(Drained(stuck));
+  // Still in flight when the run ended, but not yet kDrainMs on: no answer.
+  stuck.set_host_unix_ms(h.victim.back().host_unix_ms() + kDrainMs - 1000);
+  History soon = h;
+  soon.victim.push_back(stuck);
+  EXPECT_EQ(Find(Judge(soon), "nbd_requests_completed").outcome(), "skip");
+  stuck.set_host_unix_ms(h.victim.back().host_unix_ms() + kDrainMs);
+  h.victim.push_back(stuck);
+  Verdict v = Judge(h);
+  EXPECT_EQ(v.verdict(), "fail");
+  EXPECT_EQ(v.signature(), "NBD requests never completed");
+  EXPECT_NE(Find(v, "nbd_requests_completed").evidence().find("0 reads and 3 writes in flight"),
+            std::string::npos)
+      << Find(v, "nbd_requests_completed").evidence();
+  // A workload still running is the other oracles' to judge.
+  h.victim.back().mutable_tasks(0)->set_state("running");
+  for (agent::Sample& s : h.victim) s.mutable_tasks(0)->set_state("running");
+  EXPECT_EQ(Find(Judge(h), "nbd_requests_completed").outcome(), "skip");
+}
+
 // Every task still running throttled since the start and the run well past
 // the last heal plus the grace period: kswapd-no-wake's runs.
 History EveryTaskThrottledSinceTheStart() {

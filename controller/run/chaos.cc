@@ -201,6 +201,7 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
     auto next_print = t0;
     auto next_decision = t0;
     std::optional<agent::Sample> last_moved;
+    std::optional<steady_clock::time_point> ended;  // workload ended, faults done
     while (true) {
       auto now = steady_clock::now();
       double t = std::chrono::duration<double>(now - t0).count();
@@ -210,7 +211,12 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
         outcome = "interrupted";
         break;
       }
-      if (next == events.size() && WorkloadEnded(victim.Latest())) break;
+      if (next == events.size() && WorkloadEnded(victim.Latest())) {
+        // Requests still in flight get kDrainMs to complete before the
+        // oracles call them lost.
+        if (!ended) ended = now;
+        if (Drained(*victim.Latest()) || now - *ended >= std::chrono::milliseconds(kDrainMs)) break;
+      }
       if (now >= next_decision) {
         // What the oracles need to decide a run still going: the sample
         // where the workload last moved, the latest one, and the present.
