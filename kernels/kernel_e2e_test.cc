@@ -181,10 +181,12 @@ TEST(KernelE2ETest, MutantRevertingNbdsRequeueAfterReconnectIsNotCertified) {
   EXPECT_EQ(cert.verdict(), "not certified") << log;
   ASSERT_EQ(cert.signatures_size(), 1) << log;
   // Swap stuck after the reconnect, as the console (nbd's own report, after
-  // the grace period) or the telemetry says it first; nothing else.
-  const std::set<std::string> stuck = {"nbd: possible stuck request",
-                                       "stalled after the grace period",
-                                       "swap traffic never resumed after heal"};
+  // the grace period) or the telemetry says it first; or, when the requests
+  // lost were writes of pages nobody read again (CI once saw the workload
+  // finish so), those requests still in flight after the workload ended.
+  const std::set<std::string> stuck = {
+      "nbd: possible stuck request", "stalled after the grace period",
+      "swap traffic never resumed after heal", "NBD requests never completed"};
   EXPECT_TRUE(stuck.contains(cert.signatures(0).signature())) << log;
   std::cout << "nbd-stuck-after-reconnect: " << cert.signatures(0).signature() << "\n";
 }
