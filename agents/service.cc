@@ -36,6 +36,7 @@ namespace {
 
 constexpr int kHandshakeTimeoutMs = 10000;
 constexpr char kMinFreeKbytes[] = "vm.min_free_kbytes";
+constexpr char kWatermarkBoostFactor[] = "vm.watermark_boost_factor";
 
 // absl codes and gRPC codes share their numbering.
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -252,6 +253,11 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
   // The reserve swap over NBD digs into, set before the first page goes out.
   if (req->min_free_kbytes() != 0) {
     auto set = sysctls_.SetBaseline(kMinFreeKbytes, absl::StrCat(req->min_free_kbytes()));
+    if (!set.ok()) return ToGrpc(set.status());
+  }
+  if (req->has_watermark_boost_factor()) {
+    auto set = sysctls_.SetBaseline(kWatermarkBoostFactor,
+                                    absl::StrCat(req->watermark_boost_factor()));
     if (!set.ok()) return ToGrpc(set.status());
   }
   auto fd = nbd::ConnectTcp(req->server_address(), static_cast<uint16_t>(req->server_port()),

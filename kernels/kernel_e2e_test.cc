@@ -208,9 +208,10 @@ TEST(KernelE2ETest, StockBuildHoldsASmallReserve) {
 // allocator's order-0 watermark check passing when a zone's free pages are
 // fewer than its highatomic reserve. memalloc-reserve.yaml gets free memory
 // there; the mutant then hands the swap path's reserve to ordinary
-// allocations and nbd's __GFP_MEMALLOC send fails. Measured: 4 of 5 runs
-// of this mutant on this scenario failed so, one got through (README
-// "Detection power"), so up to three seeds, certify stopping at the first.
+// allocations and nbd's __GFP_MEMALLOC send fails, or swap stops. With a
+// 6 MiB reserve and the watermark boost on, 4 of 5 runs got there on one
+// machine and 0 of 3 in CI; with 4.5 MiB and no boost 4 of 4 (README
+// "Detection power"). Up to three seeds, certify stopping at the first.
 TEST(KernelE2ETest, MutantGivingAwayTheReserveIsNotCertified) {
   std::string dir = test::UniqueTempDir();
   std::string id = BuildKernel(dir, "watermark-negative-free",
@@ -223,9 +224,13 @@ TEST(KernelE2ETest, MutantGivingAwayTheReserveIsNotCertified) {
   EXPECT_EQ(rc, 1) << log;
   EXPECT_EQ(cert.verdict(), "not certified") << log;
   ASSERT_EQ(cert.signatures_size(), 1) << log;
-  EXPECT_EQ(cert.signatures(0).signature(),
-            "reserve page allocation failure: order:0 in tcp_sendmsg_locked")
-      << log;
+  // The reserve running dry, or swap stopping once ordinary allocations
+  // took the pages virtio_net refills its receive ring from.
+  const std::set<std::string> dry = {
+      "reserve page allocation failure: order:0 in tcp_sendmsg_locked",
+      "swap traffic never resumed after heal", "stalled after the grace period",
+      "stalled before any fault"};
+  EXPECT_TRUE(dry.contains(cert.signatures(0).signature())) << log;
   std::cout << "watermark-negative-free: " << cert.signatures(0).signature() << " after "
             << cert.scenarios(0).runs() << " runs\n";
 }

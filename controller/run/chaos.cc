@@ -40,6 +40,9 @@ BootRequest ToBootRequest(const scenario::Scenario& s, uint32_t telemetry_hz,
   r.mutable_swap()->set_dead_conn_timeout_s(s.swap().dead_conn_timeout_s());
   r.mutable_swap()->set_no_reconnect(s.swap().no_reconnect());
   r.mutable_swap()->set_min_free_kbytes(s.swap().min_free_kbytes());
+  if (s.swap().has_watermark_boost_factor()) {
+    r.mutable_swap()->set_watermark_boost_factor(s.swap().watermark_boost_factor());
+  }
   r.set_telemetry_hz(telemetry_hz);
   r.set_boot_timeout_s(300);
   r.set_out_dir(out_dir);

@@ -429,6 +429,9 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   swap_req.set_swap_priority(-1);
   swap_req.set_no_reconnect(request.swap().no_reconnect());
   swap_req.set_min_free_kbytes(request.swap().min_free_kbytes());
+  if (request.swap().has_watermark_boost_factor()) {
+    swap_req.set_watermark_boost_factor(request.swap().watermark_boost_factor());
+  }
   auto swap = victim_agent_->SwapConnect(swap_req);
   if (!swap.ok()) return ClassifySwapFailure(swap.status(), *victim_);
   meta.mutable_swap()->set_device(swap->device());

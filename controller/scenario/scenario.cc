@@ -66,6 +66,8 @@ absl::Status CheckScenario(const scenario::Scenario& s, const SourceMap& where) 
                                            s.swap().min_free_kbytes() <= s.vm().memory_mib() * 256),
        {"swap.min_free_kbytes",
         "must be 0 (the kernel's own) or 128 up to a quarter of vm.memory_mib"}},
+      {s.swap().watermark_boost_factor() <= 1000000,
+       {"swap.watermark_boost_factor", "must be 0..1000000 (the kernel's default: 15000)"}},
       {s.workload().ram_multiple() > 0 && s.workload().ram_multiple() <= 64,
        {"workload.ram_multiple", "must be in (0, 64]"}},
       {s.deadline_s() > 0, {"deadline_s", "is required: when the run must be over"}},

@@ -140,6 +140,18 @@ TEST(ScenarioTest, RangesOfTheVm) {
   ExpectError("vm: {memory_mib: 256}\nswap: {min_free_kbytes: 65537}\ndeadline_s: 10\n",
               {"t.yaml:2:8", "swap.min_free_kbytes", "a quarter of vm.memory_mib"});
   ExpectError("swap: {min_free_kbytes: 64}\ndeadline_s: 10\n", {"swap.min_free_kbytes"});
+  ExpectError("swap: {watermark_boost_factor: 2000000}\ndeadline_s: 10\n",
+              {"swap.watermark_boost_factor", "0..1000000"});
+}
+
+// Like the reserve, 0 is a value (the boost off); absent keeps the kernel's.
+TEST(ScenarioTest, WatermarkBoostFactorZeroIsSet) {
+  auto s = ParseScenario("swap: {watermark_boost_factor: 0}\ndeadline_s: 200\n", "t.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_TRUE(s->scenario.swap().has_watermark_boost_factor());
+  auto unset = ParseScenario("deadline_s: 200\n", "t.yaml");
+  ASSERT_TRUE(unset.ok()) << unset.status();
+  EXPECT_FALSE(unset->scenario.swap().has_watermark_boost_factor());
 }
 
 // 0 is a value, not "unset": it keeps the kernel's own reserve (the finding
