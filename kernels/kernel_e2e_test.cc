@@ -224,13 +224,15 @@ TEST(KernelE2ETest, MutantGivingAwayTheReserveIsNotCertified) {
   EXPECT_EQ(rc, 1) << log;
   EXPECT_EQ(cert.verdict(), "not certified") << log;
   ASSERT_EQ(cert.signatures_size(), 1) << log;
-  // The reserve running dry, or swap stopping once ordinary allocations
-  // took the pages virtio_net refills its receive ring from.
-  const std::set<std::string> dry = {
-      "reserve page allocation failure: order:0 in tcp_sendmsg_locked",
+  // The reserve running dry (nbd's send measured every time so far, but
+  // any reserve allocation is the same mark), or swap stopping or crawling
+  // once ordinary allocations took the pages virtio_net refills from.
+  const std::string& title = cert.signatures(0).signature();
+  const std::set<std::string> stopped = {
       "swap traffic never resumed after heal", "stalled after the grace period",
-      "stalled before any fault"};
-  EXPECT_TRUE(dry.contains(cert.signatures(0).signature())) << log;
+      "stalled before any fault", "workload did not finish by the deadline"};
+  EXPECT_TRUE(title.starts_with("reserve page allocation failure: ") || stopped.contains(title))
+      << log;
   std::cout << "watermark-negative-free: " << cert.signatures(0).signature() << " after "
             << cert.scenarios(0).runs() << " runs\n";
 }
