@@ -256,8 +256,8 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
     if (!set.ok()) return ToGrpc(set.status());
   }
   if (req->has_watermark_boost_factor()) {
-    auto set = sysctls_.SetBaseline(kWatermarkBoostFactor,
-                                    absl::StrCat(req->watermark_boost_factor()));
+    auto set =
+        sysctls_.SetBaseline(kWatermarkBoostFactor, absl::StrCat(req->watermark_boost_factor()));
     if (!set.ok()) return ToGrpc(set.status());
   }
   auto fd = nbd::ConnectTcp(req->server_address(), static_cast<uint16_t>(req->server_port()),

@@ -470,10 +470,10 @@ OracleResult KernelSetUp(const History& h, const Derived& d) {
 // in its own failure may not take a fault, and that is evidence, not the
 // finding.
 using Oracle = std::function<OracleResult(const History&, const Derived&)>;
-const Oracle kOracles[] = {KernelSetUp,        ConsoleClean,      ProgressBeforeFaults,
-                           NoDataLoss,         NoTaskKilled,      NoOomKill,
-                           ThrottledWoken,     SwapResumed,       ProgressAfterGrace,
-                           WorkloadCompleted,  NbdRequestsCompleted, FaultsApplied};
+const Oracle kOracles[] = {KernelSetUp,       ConsoleClean,         ProgressBeforeFaults,
+                           NoDataLoss,        NoTaskKilled,         NoOomKill,
+                           ThrottledWoken,    SwapResumed,          ProgressAfterGrace,
+                           WorkloadCompleted, NbdRequestsCompleted, FaultsApplied};
 
 template <typename M>
 absl::Status ReadJsonLines(const std::string& path, std::vector<M>* out) {
