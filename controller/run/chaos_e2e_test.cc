@@ -30,10 +30,10 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   // For harnesses: KTAP (stdout, here merged with the progress on stderr)
   // and JUnit, the oracles as tests.
   EXPECT_NE(log.find("KTAP version 1\n"), std::string::npos) << log;
-  EXPECT_NE(log.find("\n  1..11\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("\n  1..12\n"), std::string::npos) << log;
   EXPECT_NE(log.find("\nok 1 smoke\n"), std::string::npos) << log;
   std::string junit = test::ReadFile(dir + "/junit.xml");
-  EXPECT_NE(junit.find("tests=\"11\" failures=\"0\" errors=\"0\""), std::string::npos) << junit;
+  EXPECT_NE(junit.find("tests=\"12\" failures=\"0\" errors=\"0\""), std::string::npos) << junit;
   for (const char* f : {"verdict.json", "meta.json", "scenario.json", "trace.jsonl",
                         "telemetry.jsonl", "wire-telemetry.jsonl", "console.log"}) {
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
@@ -44,7 +44,7 @@ TEST(ChaosE2ETest, SmokeScenarioPassesOnTheDefaultKernel) {
   EXPECT_EQ(v.verdict(), "pass");
   EXPECT_EQ(v.seed(), 7u);
   EXPECT_TRUE(v.tool().starts_with("swapchaos 0.")) << v.tool();
-  EXPECT_EQ(v.oracles_size(), 11);  // every oracle of the table reported
+  EXPECT_EQ(v.oracles_size(), 12);  // every oracle of the table reported
   // Loss on both wire NICs and a cable pull, each applied and reverted.
   std::string trace = test::ReadFile(out + "/trace.jsonl");
   EXPECT_EQ(std::count(trace.begin(), trace.end(), '\n'), 6);
