@@ -14,6 +14,8 @@
 #include <cstring>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -250,14 +252,15 @@ grpc::Status AgentService::SwapConnect(grpc::ServerContext*, const agent::SwapCo
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         absl::StrCat("swap is already on ", swap_.device()));
   }
-  // The reserve swap over NBD digs into, set before the first page goes out.
-  if (req->min_free_kbytes() != 0) {
-    auto set = sysctls_.SetBaseline(kMinFreeKbytes, absl::StrCat(req->min_free_kbytes()));
-    if (!set.ok()) return ToGrpc(set.status());
-  }
+  // The reserve swap over NBD digs into and how kswapd keeps it, set before
+  // the first page goes out; an unset field leaves the kernel's value.
+  std::vector<std::pair<const char*, uint32_t>> baselines;
+  if (req->min_free_kbytes() != 0) baselines.emplace_back(kMinFreeKbytes, req->min_free_kbytes());
   if (req->has_watermark_boost_factor()) {
-    auto set =
-        sysctls_.SetBaseline(kWatermarkBoostFactor, absl::StrCat(req->watermark_boost_factor()));
+    baselines.emplace_back(kWatermarkBoostFactor, req->watermark_boost_factor());
+  }
+  for (const auto& [name, value] : baselines) {
+    auto set = sysctls_.SetBaseline(name, absl::StrCat(value));
     if (!set.ok()) return ToGrpc(set.status());
   }
   auto fd = nbd::ConnectTcp(req->server_address(), static_cast<uint16_t>(req->server_port()),

@@ -391,7 +391,7 @@ OracleResult WorkloadCompleted(const History& h, const Derived&) {
 OracleResult NbdRequestsCompleted(const History& h, const Derived& d) {
   const agent::Sample* ended = nullptr;
   for (const agent::Sample& s : h.victim) {
-    if (s.host_unix_ms() >= d.last_heal_ms && s.tasks_size() > 0 && !AnyRunning(s)) {
+    if (s.host_unix_ms() >= d.last_heal_ms && WorkloadEnded(s)) {
       ended = &s;
       break;
     }
@@ -400,10 +400,9 @@ OracleResult NbdRequestsCompleted(const History& h, const Derived& d) {
     return Skip("nbd_requests_completed", "the workload had not ended after the last heal");
   }
   const agent::Sample& last = h.victim.back();
-  const uint64_t stuck = last.nbd_inflight_reads() + last.nbd_inflight_writes();
   const int64_t after_ms = last.host_unix_ms() - ended->host_unix_ms();
   std::string when = absl::StrCat(after_ms / 1000, " s after the workload ended");
-  if (stuck == 0) {
+  if (Drained(last)) {
     return Result("nbd_requests_completed", true, absl::StrCat("none in flight ", when), "");
   }
   std::string in_flight = absl::StrCat(last.nbd_inflight_reads(), " reads and ",
@@ -609,6 +608,8 @@ std::optional<OracleResult> DecidedEarly(const History& h) {
 bool Drained(const agent::Sample& s) {
   return s.nbd_inflight_reads() + s.nbd_inflight_writes() == 0;
 }
+
+bool WorkloadEnded(const agent::Sample& s) { return s.tasks_size() > 0 && !AnyRunning(s); }
 
 bool Moved(const agent::Sample& since, const agent::Sample& now) {
   return !AnyRunning(now) || PagesTouched(now) != PagesTouched(since) ||

@@ -61,6 +61,9 @@ inline constexpr int64_t kDrainMs = 90000;
 // No NBD request in flight (or no NBD device): what ends that wait.
 bool Drained(const agent::Sample& s);
 
+// The workload had tasks and none is running any more: when that wait starts.
+bool WorkloadEnded(const agent::Sample& s);
+
 }  // namespace swapchaos::controller
 
 #endif  // SWAPCHAOS_CONTROLLER_ORACLES_ORACLES_H_

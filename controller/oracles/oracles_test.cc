@@ -291,8 +291,10 @@ TEST(OraclesTest, RequestsStillInFlightLongAfterTheWorkloadAreLost) {
             std::string::npos)
       << Find(v, "nbd_requests_completed").evidence();
   // A workload still running is the other oracles' to judge.
-  h.victim.back().mutable_tasks(0)->set_state("running");
+  EXPECT_TRUE(WorkloadEnded(h.victim.back()));
   for (agent::Sample& s : h.victim) s.mutable_tasks(0)->set_state("running");
+  EXPECT_FALSE(WorkloadEnded(h.victim.back()));
+  EXPECT_FALSE(WorkloadEnded(agent::Sample()));  // no task yet: not begun
   EXPECT_EQ(Find(Judge(h), "nbd_requests_completed").outcome(), "skip");
 }
 

@@ -115,14 +115,6 @@ class FaultRunner {
   std::vector<FaultEvent> trace_;  // what trace.jsonl holds
 };
 
-bool WorkloadEnded(const std::optional<agent::Sample>& s) {
-  if (!s || s->tasks_size() == 0) return false;
-  for (const auto& t : s->tasks()) {
-    if (t.state() == "running") return false;
-  }
-  return true;
-}
-
 absl::StatusOr<Verdict> JudgeAndWrite(const History& h, const std::string& dir) {
   Verdict v = Judge(h);
   v.set_tool(ToolVersion());
@@ -204,7 +196,8 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
     auto next_print = t0;
     auto next_decision = t0;
     std::optional<agent::Sample> last_moved;
-    std::optional<steady_clock::time_point> ended;  // workload ended, faults done
+    // The time of the first sample that saw the workload ended, faults done.
+    std::optional<int64_t> ended_ms;
     while (true) {
       auto now = steady_clock::now();
       double t = std::chrono::duration<double>(now - t0).count();
@@ -214,11 +207,19 @@ absl::StatusOr<Verdict> RunScenario(const LoadedScenario& loaded, const RunOptio
         outcome = "interrupted";
         break;
       }
-      if (next == events.size() && WorkloadEnded(victim.Latest())) {
+      if (std::optional<agent::Sample> last = victim.Latest();
+          next == events.size() && last && WorkloadEnded(*last)) {
         // Requests still in flight get kDrainMs to complete before the
-        // oracles call them lost.
-        if (!ended) ended = now;
-        if (Drained(*victim.Latest()) || now - *ended >= std::chrono::milliseconds(kDrainMs)) break;
+        // oracles call them lost, counted as they count it: between the
+        // samples' own times (the host clock at the loop runs ahead of the
+        // last sample; measured, a run ended 89 s on by the samples and
+        // the oracle could not answer). Telemetry that stops holds the
+        // run 30 s more at most.
+        if (!ended_ms) ended_ms = last->host_unix_ms();
+        if (Drained(*last) || last->host_unix_ms() - *ended_ms >= kDrainMs ||
+            HostUnixMs() - *ended_ms >= kDrainMs + 30000) {
+          break;
+        }
       }
       if (now >= next_decision) {
         // What the oracles need to decide a run still going: the sample
