@@ -16,6 +16,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "commit.h"  // generated at build time: SWAPCHAOS_COMMIT
 #include "controller/oracles/signatures.h"
 #include "controller/run/failure.h"
 #include "controller/vm/accel.h"
@@ -32,15 +35,6 @@ namespace {
 // A booting kernel prints within this long, even under TCG.
 constexpr auto kMaxConsoleSilence = std::chrono::seconds(60);
 constexpr char kInitMarker[] = "swapchaos-init:";
-
-std::string UtcNow(const char* format) {
-  time_t t = time(nullptr);
-  tm utc;
-  gmtime_r(&t, &utc);
-  char buf[64];
-  strftime(buf, sizeof buf, format, &utc);
-  return buf;
-}
 
 KernelIdentity Identity(const kernels::KernelImage& k) {
   KernelIdentity id;
@@ -247,7 +241,8 @@ double ProcessCpuSeconds() {
 }
 
 std::string StampedDir(const std::string& prefix) {
-  return absl::StrCat(prefix, "-", UtcNow("%Y%m%d-%H%M%S"));
+  return absl::StrCat(prefix, "-",
+                      absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()));
 }
 
 std::string DefaultOutDir(const std::string& name) {
@@ -354,7 +349,7 @@ absl::Status Run::Boot(const BootRequest& request, const BootEnv& env) {
   meta.set_command("boot");
   meta.set_tool(ToolVersion());
   meta.set_host(HostName());
-  meta.set_started_at(UtcNow("%Y-%m-%dT%H:%M:%SZ"));
+  meta.set_started_at(JsonTimeNow());
   *meta.mutable_kernel() = Identity(*victim_kernel);
   *meta.mutable_wire_kernel() = Identity(*wire_kernel);
   meta.set_accel(accel->accel);
