@@ -14,12 +14,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "kernels/hash.h"
 #include "kernels/kconfig.h"
 #include "kernels/kernel_image.h"
 #include "process/subprocess.h"
+#include "proto/json.h"
 
 namespace swapchaos::kernels {
 namespace fs = std::filesystem;
@@ -57,10 +56,6 @@ std::string Sha256Of(std::string_view text) {
 
 std::string FirstLine(absl::string_view text) {
   return std::string(absl::StripAsciiWhitespace(text.substr(0, text.find('\n'))));
-}
-
-std::string UtcNow() {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
 }
 
 // The Debian package that installed the file, if one did.
@@ -480,7 +475,7 @@ absl::StatusOr<CachedKernel> BuildKernel(const KernelRecipe& recipe, const Build
   m.set_image_sha256(image->sha256);
   m.set_release(image->release);
   m.set_version(image->version);
-  m.set_built_at(UtcNow());
+  m.set_built_at(JsonTimeNow());
   m.set_build_s(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   fs::rename(log, staged + "/build.log", ec);
   auto cached = Commit(staged, o.kernels_dir, m);
@@ -535,7 +530,7 @@ absl::StatusOr<CachedKernel> ImportKernel(const std::string& name, const std::st
     if (!ec) fs::copy(modules_dir, to, fs::copy_options::recursive, ec);
   }
   if (ec) return absl::UnavailableError(absl::StrCat("cannot copy into ", staged, ": ", ec.message()));
-  m.set_built_at(UtcNow());
+  m.set_built_at(JsonTimeNow());
   return Commit(staged, kernels_dir, m);
 }
 

@@ -10,6 +10,8 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace swapchaos {
 namespace {
@@ -208,6 +210,10 @@ void AppendJson(const Message& m, std::string* out) {
     }
   }
   out->push_back('}');
+}
+
+std::string JsonTimeNow() {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone());
 }
 
 }  // namespace swapchaos

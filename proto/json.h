@@ -20,6 +20,10 @@ namespace swapchaos {
 // JSON forms differ; json_test.cc checks every message of ours round-trips.
 void AppendJson(const google::protobuf::Message& m, std::string* out);
 
+// The present as every record's time fields hold it (started_at, built_at,
+// issued_at): RFC 3339 in UTC, to the second.
+std::string JsonTimeNow();
+
 }  // namespace swapchaos
 
 #endif  // SWAPCHAOS_PROTO_JSON_H_

@@ -7,14 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "controller/campaign/campaign.h"
 #include "controller/report/report.h"
 #include "controller/run/run.h"
 #include "controller/scenario/scenario.h"
 #include "kernels/build.h"
 #include "kernels/hash.h"
+#include "proto/json.h"
 
 namespace swapchaos::controller {
 namespace fs = std::filesystem;
@@ -114,7 +113,7 @@ Certificate MakeCertificate(const kernels::KernelManifest& kernel, const Certify
       " seeds) was judged and passed; one failure is a finding and refuses it; runs that could "
       "not be judged leave it incomplete. ",
       failures, " failed, ", unjudged, " not judged."));
-  c.set_issued_at(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()));
+  c.set_issued_at(JsonTimeNow());
   return c;
 }
 
