@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 
 namespace swapchaos::process {
 
@@ -201,7 +202,11 @@ absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
   std::ifstream in(path, std::ios::binary);
   std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   unlink(path);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // The message carries the output's tail; the file it names is gone.
+    return absl::Status(
+        s.code(), absl::StrReplaceAll(s.message(), {{absl::StrCat(" (output: ", path, ")"), ""}}));
+  }
   return out;
 }
 

@@ -31,6 +31,17 @@ TEST(SubprocessTest, CapturesOutputAndExitStatus) {
   EXPECT_EQ((*p)->LogTail(), "out\nerr\n");
 }
 
+TEST(SubprocessTest, OutputOfAShortTool) {
+  auto out = OutputOf({"sh", "-c", "echo out; echo err >&2"}, std::chrono::seconds(10));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(*out, "out\nerr\n");
+  // A failure names the program, how it ended and what it said, not the
+  // temporary file that held its output and is gone by then.
+  auto failed = OutputOf({"sh", "-c", "echo no such package; exit 1"}, std::chrono::seconds(10));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().message(), "sh exited with status 1:\nno such package\n");
+}
+
 TEST(SubprocessTest, MissingProgramIsNamed) {
   auto p = Subprocess::Spawn({{"/nonexistent/qemu"}, LogPath("b.log")});
   ASSERT_FALSE(p.ok());
