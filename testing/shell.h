@@ -28,8 +28,15 @@ inline std::string ShellOutput(const std::string& cmd) {
   return out;
 }
 
-// A directory for the running test case alone (the same one on every call
-// within it): CTest runs cases in parallel processes, so fixed names race.
+// The scratch directory of test case `name` ("Suite.Case", or "Suite.suite"
+// for SetUpTestSuite's) in this process: CTest runs cases in parallel
+// processes, so fixed names race. test_main.cc removes it once it passed.
+inline std::string ScratchDir(const std::string& name) {
+  return ::testing::TempDir() + "swapchaos-" + name + "." + std::to_string(getpid());
+}
+
+// The running test case's scratch directory (the same one on every call
+// within it), created.
 inline std::string UniqueTempDir() {
   // In SetUpTestSuite there is a suite but no test case yet.
   const ::testing::UnitTest* u = ::testing::UnitTest::GetInstance();
@@ -37,7 +44,7 @@ inline std::string UniqueTempDir() {
                          ? std::string(u->current_test_info()->test_suite_name()) + "." +
                                u->current_test_info()->name()
                          : std::string(u->current_test_suite()->name()) + ".suite";
-  std::string dir = ::testing::TempDir() + "swapchaos-" + name + "." + std::to_string(getpid());
+  std::string dir = ScratchDir(name);
   std::filesystem::create_directories(dir);
   return dir;
 }
