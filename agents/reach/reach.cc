@@ -12,6 +12,21 @@
 #include "absl/strings/str_cat.h"
 
 namespace swapchaos::agents {
+namespace {
+
+// A connect's end by its errno: a reset, no route or no next hop, or
+// anything else (counted as silent: nothing answered).
+void Count(int err, ReachScan& scan) {
+  if (err == ECONNREFUSED) {
+    ++scan.refused;
+  } else if (err == EHOSTUNREACH || err == ENETUNREACH) {
+    ++scan.unreachable;
+  } else {
+    ++scan.silent;
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<ReachScan> ScanTcp(const std::string& ipv4, uint32_t first, uint32_t last,
                                   const std::set<uint32_t>& skip,
@@ -53,7 +68,7 @@ absl::StatusOr<ReachScan> ScanTcp(const std::string& ipv4, uint32_t first, uint3
         fds.push_back({fd, POLLOUT, 0});
         ports.push_back(static_cast<uint16_t>(port));
       } else {
-        ++(errno == ECONNREFUSED ? scan.refused : scan.silent);
+        Count(errno, scan);
         close(fd);
       }
     }
@@ -73,7 +88,7 @@ absl::StatusOr<ReachScan> ScanTcp(const std::string& ipv4, uint32_t first, uint3
         if (err == 0) {
           scan.open.push_back(ports[i]);
         } else {
-          ++(err == ECONNREFUSED ? scan.refused : scan.silent);
+          Count(err, scan);
         }
         close(fds[i].fd);
         fds[i].fd = -1;  // poll skips it

@@ -17,7 +17,8 @@ namespace swapchaos::agents {
 struct ReachScan {
   std::vector<uint16_t> open;  // the connect completed: something listens
   uint32_t refused = 0;        // a reset: the address lives, the port is closed
-  uint32_t silent = 0;         // no answer within the timeout, or unreachable
+  uint32_t silent = 0;         // no answer within the timeout
+  uint32_t unreachable = 0;    // no route, or the next hop never answered ARP
 };
 
 // Connects to `ipv4`:first..last (but not `skip`), `parallel` at a time,

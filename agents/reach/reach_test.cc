@@ -37,31 +37,31 @@ TEST(ReachTest, FindsTheListenerAmongClosedPorts) {
   ASSERT_TRUE(scan.ok()) << scan.status();
   std::set<uint16_t> open(scan->open.begin(), scan->open.end());
   EXPECT_TRUE(open.contains(a) && open.contains(b));
-  EXPECT_EQ(scan->open.size() + scan->refused + scan->silent, last - first + 1);
+  EXPECT_EQ(scan->open.size() + scan->refused + scan->silent + scan->unreachable, last - first + 1);
   EXPECT_EQ(scan->silent, 0u);  // loopback answers every port
 
   // A port skipped is not tried.
   auto skipped = ScanTcp("127.0.0.1", a, a, {a}, milliseconds(500));
   ASSERT_TRUE(skipped.ok());
   EXPECT_TRUE(skipped->open.empty());
-  EXPECT_EQ(skipped->refused + skipped->silent, 0u);
+  EXPECT_EQ(skipped->refused + skipped->silent + skipped->unreachable, 0u);
   close(a_fd);
   close(b_fd);
 }
 
-// An address with no route is silent, not open. In a network namespace of
+// An address with no route is unreachable, not open. In a network namespace of
 // its own (only lo, down): some hosts' networks accept any connect.
-TEST(ReachTest, AnAddressNotReachedIsSilent) {
+TEST(ReachTest, AnAddressWithNoRouteIsUnreachable) {
   pid_t child = fork();
   if (child == 0) {
     if (unshare(CLONE_NEWNET) != 0) _exit(2);
     auto scan = ScanTcp("203.0.113.7", 1, 40, {}, milliseconds(200));
-    _exit(scan.ok() && scan->open.empty() && scan->silent == 40 ? 0 : 1);
+    _exit(scan.ok() && scan->open.empty() && scan->unreachable == 40 ? 0 : 1);
   }
   int status = 0;
   ASSERT_EQ(waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: unshare failed (root needed); 1: not all silent";
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: unshare failed (root needed); 1: not all unreachable";
 }
 
 TEST(ReachTest, BadRequestsAreNamed) {

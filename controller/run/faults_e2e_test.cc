@@ -298,15 +298,16 @@ TEST_F(FaultsE2ETest, TheVictimReachesTheNbdServerAlone) {
     std::string open;
     for (uint32_t port : reply.open_ports()) open += " " + std::to_string(port);
     EXPECT_TRUE(open.empty()) << t.what << " (" << t.address << ") answers on" << open;
-    EXPECT_EQ(reply.open_ports_size() + reply.refused() + reply.silent(),
+    EXPECT_EQ(reply.open_ports_size() + reply.refused() + reply.silent() + reply.unreachable(),
               t.last_port - req.skip_ports_size());
     if (t.resets) {
       EXPECT_GT(reply.refused(), 0u) << t.what << ": the scan never got there";
     }
     std::cout << t.address << " (" << t.what << "): " << reply.refused() << " reset, "
-              << reply.silent() << " silent, open:" << (open.empty() ? " none" : open) << "; "
-              << std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::steady_clock::now() - started)
+              << reply.silent() << " silent, " << reply.unreachable()
+              << " unreachable, open:" << (open.empty() ? " none" : open) << "; "
+              << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                      .count()
               << " s\n";
   }
