@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 
 namespace swapchaos::process {
 
@@ -160,8 +159,12 @@ std::string Subprocess::LogTail(size_t max_bytes) const {
   return all.size() > max_bytes ? all.substr(all.size() - max_bytes) : all;
 }
 
-absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
-                      const std::function<bool()>& stopped) {
+namespace {
+
+// RunToEnd, its failure naming the output file only when `log_kept`: the
+// caller keeps it for the user to read.
+absl::Status Run(const SpawnOptions& options, std::chrono::seconds timeout,
+                 const std::function<bool()>& stopped, bool log_kept) {
   auto p = Subprocess::Spawn(options);
   if (!p.ok()) return p.status();
   auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -187,9 +190,18 @@ absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
       break;
     }
   }
-  std::string message = absl::StrCat(name, " ", why.empty() ? how : why,
-                                     " (output: ", options.log_path, "):\n", (*p)->LogTail(1500));
+  std::string message =
+      absl::StrCat(name, " ", why.empty() ? how : why,
+                   log_kept ? absl::StrCat(" (output: ", options.log_path, ")") : "", ":\n",
+                   (*p)->LogTail(1500));
   return stopped && stopped() ? absl::CancelledError(message) : absl::AbortedError(message);
+}
+
+}  // namespace
+
+absl::Status RunToEnd(const SpawnOptions& options, std::chrono::seconds timeout,
+                      const std::function<bool()>& stopped) {
+  return Run(options, timeout, stopped, /*log_kept=*/true);
 }
 
 absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
@@ -198,15 +210,12 @@ absl::StatusOr<std::string> OutputOf(const std::vector<std::string>& argv,
   int fd = mkstemp(path);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("mkstemp: ", std::strerror(errno)));
   close(fd);
-  absl::Status s = RunToEnd({.argv = argv, .log_path = path}, timeout);
+  // The file is deleted below: the failure carries the output's tail instead.
+  absl::Status s = Run({.argv = argv, .log_path = path}, timeout, nullptr, /*log_kept=*/false);
   std::ifstream in(path, std::ios::binary);
   std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   unlink(path);
-  if (!s.ok()) {
-    // The message carries the output's tail; the file it names is gone.
-    return absl::Status(
-        s.code(), absl::StrReplaceAll(s.message(), {{absl::StrCat(" (output: ", path, ")"), ""}}));
-  }
+  if (!s.ok()) return s;
   return out;
 }
 

@@ -42,6 +42,14 @@ TEST(SubprocessTest, OutputOfAShortTool) {
   EXPECT_EQ(failed.status().message(), "sh exited with status 1:\nno such package\n");
 }
 
+// RunToEnd's caller keeps the log: its failure names the file.
+TEST(SubprocessTest, RunToEndNamesTheLogItKeeps) {
+  std::string log = LogPath("kept.log");
+  absl::Status s = RunToEnd({.argv = {"sh", "-c", "echo bad; exit 2"}, .log_path = log},
+                            std::chrono::seconds(10));
+  EXPECT_EQ(s.message(), "sh exited with status 2 (output: " + log + "):\nbad\n");
+}
+
 TEST(SubprocessTest, MissingProgramIsNamed) {
   auto p = Subprocess::Spawn({{"/nonexistent/qemu"}, LogPath("b.log")});
   ASSERT_FALSE(p.ok());
