@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "gtest/gtest.h"
 
@@ -28,11 +29,13 @@ inline std::string ShellOutput(const std::string& cmd) {
   return out;
 }
 
-// The scratch directory of test case `name` ("Suite.Case", or "Suite.suite"
-// for SetUpTestSuite's) in this process: CTest runs cases in parallel
-// processes, so fixed names race. test_main.cc removes it once it passed.
-inline std::string ScratchDir(const std::string& name) {
-  return ::testing::TempDir() + "swapchaos-" + name + "." + std::to_string(getpid());
+// The scratch directory of test case `test` of `suite` in this process, or
+// the suite's own (SetUpTestSuite's) when `test` is empty: CTest runs cases
+// in parallel processes, so fixed names race. test_main.cc removes it once
+// it passed.
+inline std::string ScratchDir(std::string_view suite, std::string_view test) {
+  return ::testing::TempDir() + "swapchaos-" + std::string(suite) + "." +
+         (test.empty() ? std::string("suite") : std::string(test)) + "." + std::to_string(getpid());
 }
 
 // The running test case's scratch directory (the same one on every call
@@ -40,11 +43,9 @@ inline std::string ScratchDir(const std::string& name) {
 inline std::string UniqueTempDir() {
   // In SetUpTestSuite there is a suite but no test case yet.
   const ::testing::UnitTest* u = ::testing::UnitTest::GetInstance();
-  std::string name = u->current_test_info() != nullptr
-                         ? std::string(u->current_test_info()->test_suite_name()) + "." +
-                               u->current_test_info()->name()
-                         : std::string(u->current_test_suite()->name()) + ".suite";
-  std::string dir = ScratchDir(name);
+  const ::testing::TestInfo* t = u->current_test_info();
+  std::string dir = t != nullptr ? ScratchDir(t->test_suite_name(), t->name())
+                                 : ScratchDir(u->current_test_suite()->name(), "");
   std::filesystem::create_directories(dir);
   return dir;
 }

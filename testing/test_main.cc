@@ -11,18 +11,19 @@
 
 namespace {
 
-void RemoveScratch(const std::string& name) {
+void RemoveScratch(const std::string& dir) {
   std::error_code ec;
-  std::filesystem::remove_all(swapchaos::test::ScratchDir(name), ec);
-  if (ec) std::cerr << "could not remove the scratch of " << name << ": " << ec.message() << "\n";
+  std::filesystem::remove_all(dir, ec);
+  if (ec) std::cerr << "could not remove " << dir << ": " << ec.message() << "\n";
 }
 
 class ScratchCleaner : public ::testing::EmptyTestEventListener {
   void OnTestEnd(const ::testing::TestInfo& t) override {
-    if (t.result()->Passed()) RemoveScratch(std::string(t.test_suite_name()) + "." + t.name());
+    if (t.result()->Passed())
+      RemoveScratch(swapchaos::test::ScratchDir(t.test_suite_name(), t.name()));
   }
   void OnTestSuiteEnd(const ::testing::TestSuite& s) override {
-    if (s.Passed()) RemoveScratch(std::string(s.name()) + ".suite");
+    if (s.Passed()) RemoveScratch(swapchaos::test::ScratchDir(s.name(), ""));
   }
 };
 
