@@ -98,10 +98,12 @@ constexpr Credentials kNobody{65534, 65534};
 // A middle process spawns a grandchild and is SIGKILLed: the grandchild follows.
 void ExpectDiesWithItsParent(std::optional<Credentials> run_as) {
   std::string pidfile = LogPath("grandchild.pid");
+  // Named before the fork: the child's own pid would name another scratch
+  // directory, one nobody removes.
+  std::string log = LogPath("f.log");
   pid_t middle = fork();
   if (middle == 0) {
-    auto p = Subprocess::Spawn(
-        {.argv = {"sleep", "100"}, .log_path = LogPath("f.log"), .run_as = run_as});
+    auto p = Subprocess::Spawn({.argv = {"sleep", "100"}, .log_path = log, .run_as = run_as});
     if (!p.ok()) _exit(1);
     std::ofstream(pidfile) << (*p)->pid();
     pause();
